@@ -1,0 +1,178 @@
+"""Cameras, the frames they deliver, and the capture clock that drives them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+UPDATE_INTERVAL_CHOICES = [(m, f"{m} min") for m in (1, 2, 5, 10, 15, 30)]
+MIN_FRAMES, MAX_FRAMES = 5, 30
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone, e.g. Europe/Oslo.")
+
+
+class SourceKind(models.TextChoices):
+    DEMO = "demo", "Demo (generated road scene)"
+
+
+class Health(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    OK = "ok", "OK"
+    DEGRADED = "degraded", "Degraded"
+    OFFLINE = "offline", "Offline"
+
+
+# A camera that fails this many grabs in a row is offline rather than degraded.
+OFFLINE_AFTER_FAILURES = 3
+
+
+class Camera(models.Model):
+    """A camera and when to capture from it.
+
+    The update interval and frame count live here, not with the other sequence settings,
+    because they set the capture spacing, which is capture's business.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    location_name = models.CharField(max_length=200, help_text="Shown on the overlay.")
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    source_kind = models.CharField(
+        max_length=16, choices=SourceKind.choices, default=SourceKind.DEMO
+    )
+    source_settings = models.JSONField(
+        default=dict, blank=True, help_text='Demo: {"snow": true} adds falling snow.'
+    )
+    capture_width = models.PositiveIntegerField(
+        default=1280, validators=[MinValueValidator(160), MaxValueValidator(3840)]
+    )
+    capture_height = models.PositiveIntegerField(
+        default=720, validators=[MinValueValidator(120), MaxValueValidator(2160)]
+    )
+    update_interval_minutes = models.PositiveSmallIntegerField(
+        "update interval", choices=UPDATE_INTERVAL_CHOICES, default=5
+    )
+    frames_per_sequence = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(MIN_FRAMES), MaxValueValidator(MAX_FRAMES)],
+        help_text=f"{MIN_FRAMES}–{MAX_FRAMES}.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
+    last_frame_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Validate on every path (admin, commands, code), not only in forms.
+        if kwargs.get("update_fields") is None:
+            self.full_clean()
+        super().save(*args, **kwargs)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def capture_spacing(self) -> dt.timedelta:
+        """Time between frames: the update interval shared out over the frames of a sequence."""
+        return dt.timedelta(minutes=self.update_interval_minutes) / self.frames_per_sequence
+
+    def slots_between(self, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+        """Capture slots in [start, end), aligned to the epoch so they never drift."""
+        step = self.capture_spacing.total_seconds()
+        first = -(-start.timestamp() // step) * step
+        slots = []
+        t = first
+        while t < end.timestamp():
+            slots.append(dt.datetime.fromtimestamp(t, tz=dt.UTC))
+            t += step
+        return slots
+
+    def record_success(self, captured_at: dt.datetime) -> None:
+        Camera.objects.filter(pk=self.pk).update(
+            health=Health.OK,
+            last_frame_at=captured_at,
+            last_attempt_at=timezone.now(),
+            consecutive_failures=0,
+            last_error="",
+        )
+
+    def record_failure(self, error: str) -> None:
+        failures = self.consecutive_failures + 1
+        self.consecutive_failures = failures
+        Camera.objects.filter(pk=self.pk).update(
+            health=Health.OFFLINE if failures >= OFFLINE_AFTER_FAILURES else Health.DEGRADED,
+            last_attempt_at=timezone.now(),
+            consecutive_failures=models.F("consecutive_failures") + 1,
+            last_error=error[:300],
+        )
+
+
+def frame_upload_path(camera_slug: str, captured_at: dt.datetime, checksum: str) -> str:
+    """`frames/<camera>/<date>/<time>-<checksum>.jpg`: time to the microsecond plus content hash
+    so two frames can never share a name."""
+    utc = captured_at.astimezone(dt.UTC)
+    return f"frames/{camera_slug}/{utc:%Y-%m-%d}/{utc:%H%M%S_%f}-{checksum[:12]}.jpg"
+
+
+class Frame(models.Model):
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="frames")
+    captured_at = models.DateTimeField(db_index=True)
+    file = models.CharField(max_length=300, help_text="Path under MEDIA_ROOT.")
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-captured_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "captured_at"], name="one_frame_per_instant")
+        ]
+        indexes = [models.Index(fields=["camera", "-captured_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.camera.slug} {self.captured_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CaptureClock(models.Model):
+    """One row: how far ahead capture shifts are claimed, and when a worker last ticked.
+
+    Django-Q2's scheduler fires up to 30 s late, too coarse for 6 s slots, so each scheduled
+    tick claims the next shift ahead of time and capture runs on exact slots inside it.
+    """
+
+    covered_until = models.DateTimeField(null=True, blank=True)
+    last_tick_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"capture covered until {self.covered_until}"
+
+    @classmethod
+    def get(cls) -> CaptureClock:
+        clock, _ = cls.objects.get_or_create(pk=1)
+        return clock

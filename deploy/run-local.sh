@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the web server (daphne) and the worker (qcluster) together for `make run`, and stops
+# both cleanly on Ctrl-C. Production uses the systemd units instead.
+set -euo pipefail
+PY=${PY:-.venv/bin/python}
+PORT=${PORT:-8000}
+BIND=${BIND:-127.0.0.1}
+
+"$PY" manage.py qcluster &
+worker=$!
+"$PY" -m daphne -b "$BIND" -p "$PORT" imgserv_site.asgi:application &
+web=$!
+
+stop() {
+  trap - INT TERM
+  echo "Stopping imgserv…"
+  kill -TERM "$web" "$worker" 2>/dev/null || true
+  wait "$web" "$worker" 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop INT TERM
+
+echo "imgserv is starting on http://$BIND:$PORT/ (admin at /admin/). Press Ctrl-C to stop."
+echo "The demo camera's first sequence appears within two minutes."
+# Whichever process ends first (a crash, or Ctrl-C) stops the other.
+wait -n "$web" "$worker" || true
+stop

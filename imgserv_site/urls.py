@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+from sequences.views.health import health
+from sequences.views.latest import camera_sequence_latest, sequence_latest
+from sequences.views.status import StatusView
+from sequences.views.viewer import iframe, viewer
+
+urlpatterns = [
+    path("", viewer, name="viewer"),
+    path("iframe", iframe, name="iframe"),
+    path("camera/<slug:slug>/", viewer, name="camera-viewer"),
+    path("camera/<slug:slug>/iframe", iframe, name="camera-iframe"),
+    path("sequence/latest", sequence_latest, name="sequence-latest"),
+    path("sequence/<slug:slug>/latest", camera_sequence_latest, name="camera-sequence-latest"),
+    path("health", health, name="health"),
+    path("status", StatusView.as_view(), name="status"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,22 @@
+"""Choices shared by the sequence models, the overlay and the encoders."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OverlayStyle(models.TextChoices):
+    FULL = "full", "Full (all fields)"
+    MINIMAL = "minimal", "Minimal (place, time, condition)"
+    MOBILE = "mobile", "Mobile (larger text, fewer fields)"
+    NONE = "none", "None"
+
+
+class OptimisationLevel(models.TextChoices):
+    LOW = "low", "Low (256 colours)"
+    BALANCED = "balanced", "Balanced (192 colours)"
+    AGGRESSIVE = "aggressive", "Aggressive (128 colours)"
+
+    @property
+    def colours(self) -> int:
+        return {"low": 256, "balanced": 192, "aggressive": 128}[self.value]

@@ -1,0 +1,102 @@
+"""How each camera's sequence looks, and the sequences built."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from cameras.models import MIN_FRAMES, Camera, Frame
+from sequences.choices import OptimisationLevel, OverlayStyle
+
+
+class SequenceSettings(models.Model):
+    camera = models.OneToOneField(
+        Camera, on_delete=models.CASCADE, primary_key=True, related_name="sequence_settings"
+    )
+    frame_duration = models.DecimalField(
+        "frame duration (s)",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.0"),
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("5.0"))],
+        help_text="0.5–5.0 seconds per frame; fractions are honoured.",
+    )
+    optimisation = models.CharField(
+        max_length=16, choices=OptimisationLevel.choices, default=OptimisationLevel.BALANCED
+    )
+    output_width = models.PositiveIntegerField(
+        default=1280, validators=[MinValueValidator(160), MaxValueValidator(1920)]
+    )
+    output_height = models.PositiveIntegerField(
+        default=720,
+        validators=[MinValueValidator(120), MaxValueValidator(1080)],
+        help_text="Frames are fitted inside width × height, keeping their aspect.",
+    )
+    overlay_style = models.CharField(
+        max_length=16, choices=OverlayStyle.choices, default=OverlayStyle.FULL
+    )
+    next_build_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_build_error = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "sequence settings"
+
+    def __str__(self) -> str:
+        return f"Sequence settings for {self.camera}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is None:
+            self.full_clean()
+        super().save(*args, **kwargs)
+
+    @property
+    def duration_ms(self) -> int:
+        return int(self.frame_duration * 1000)
+
+    def claim_build(self, now: dt.datetime) -> bool:
+        """Claim the build that is due now, so one frame triggers one build however many
+        workers see it. Builds fall on update-interval boundaries, like the capture slots."""
+        if Frame.objects.filter(camera_id=self.camera_id).count() < MIN_FRAMES:
+            return False
+        step = self.camera.update_interval_minutes * 60
+        following = dt.datetime.fromtimestamp((now.timestamp() // step + 1) * step, tz=dt.UTC)
+        due = models.Q(next_build_at__isnull=True) | models.Q(next_build_at__lte=now)
+        claimed = (
+            SequenceSettings.objects.filter(due, pk=self.pk).update(next_build_at=following) == 1
+        )
+        return claimed
+
+
+class Sequence(models.Model):
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="sequences")
+    built_at = models.DateTimeField(default=timezone.now, db_index=True)
+    gif = models.CharField(max_length=300, help_text="Path under MEDIA_ROOT.")
+    gif_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frame_count = models.PositiveSmallIntegerField()
+    frame_duration_ms = models.PositiveIntegerField()
+    first_captured_at = models.DateTimeField()
+    last_captured_at = models.DateTimeField()
+    build_seconds = models.FloatField()
+    frames = models.ManyToManyField(Frame, related_name="sequences")
+
+    class Meta:
+        ordering = ["-built_at"]
+        get_latest_by = "built_at"
+
+    def __str__(self) -> str:
+        return f"{self.camera.slug} {self.built_at:%Y-%m-%d %H:%M:%S}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("camera-sequence-latest", args=[self.camera.slug])
+
+    @property
+    def etag(self) -> str:
+        return f'"seq-{self.pk}-{self.gif_bytes}"'

@@ -1,0 +1,28 @@
+"""Django-Q2 tasks of the sequences app."""
+
+from __future__ import annotations
+
+import logging
+
+from cameras.models import Camera
+from sequences.builder import BuildError
+from sequences.builder import build_sequence as build
+from sequences.models import SequenceSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_sequence(camera_id: int) -> str:
+    """Build one camera's sequence; a failure is recorded for /status and the admin."""
+    camera = Camera.objects.filter(pk=camera_id).first()
+    if camera is None:
+        return "camera gone"
+    try:
+        sequence = build(camera)
+    except (BuildError, OSError) as exc:
+        message = str(exc) if isinstance(exc, BuildError) else f"Could not write: {exc.strerror}."
+        log.error("camera %s: sequence build failed: %s", camera.slug, message)
+        SequenceSettings.objects.filter(camera=camera).update(last_build_error=message[:300])
+        return message
+    SequenceSettings.objects.filter(camera=camera).update(last_build_error="")
+    return f"{camera.slug}: {sequence.frame_count} frames, {sequence.gif_bytes} bytes"

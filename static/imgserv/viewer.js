@@ -1,0 +1,103 @@
+// Live viewer: swaps in each new sequence as the server announces it over the websocket,
+// polls /status when the socket is down, and keeps "updated N min ago" current.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const liveState = document.getElementById("live-state");
+  const POLL_MS = 30000;
+  let socket = null;
+  let retryMs = 1000;
+  let pollTimer = null;
+  const shown = {};
+
+  function say(text) { if (liveState) liveState.textContent = text; }
+
+  function ago(iso) {
+    const minutes = Math.floor((Date.now() - Date.parse(iso)) / 60000);
+    if (minutes < 1) return "updated just now";
+    if (minutes < 120) return "updated " + minutes + " min ago";
+    return "updated " + Math.floor(minutes / 60) + " h ago";
+  }
+
+  function refreshAges() {
+    document.querySelectorAll(".ago[data-since]").forEach(function (el) {
+      el.textContent = "(" + ago(el.dataset.since) + ")";
+    });
+  }
+
+  function showSequence(slug, url, lastCaptured, sequenceId) {
+    if (shown[slug] === sequenceId) return;
+    const tile = document.querySelector('.tile[data-camera="' + slug + '"]');
+    if (!tile) return;
+    shown[slug] = sequenceId;
+    let img = tile.querySelector("img.loop");
+    if (!img) {
+      img = document.createElement("img");
+      img.className = "loop";
+      img.alt = "Road camera loop";
+      const placeholder = tile.querySelector(".placeholder");
+      if (placeholder) placeholder.replaceWith(img);
+    }
+    img.src = url;
+    img.dataset.sequence = String(sequenceId);
+    const captured = tile.querySelector(".captured");
+    const when = new Date(lastCaptured);
+    captured.textContent = "Captured " + when.toUTCString().replace("GMT", "UTC") + " ";
+    const agoEl = document.createElement("span");
+    agoEl.className = "ago";
+    agoEl.dataset.since = lastCaptured;
+    captured.appendChild(agoEl);
+    refreshAges();
+  }
+
+  function onMessage(event) {
+    const msg = JSON.parse(event.data);
+    if (msg.type === "sequence.updated") {
+      showSequence(msg.camera, msg.gif_url, msg.last_captured_at, msg.sequence_id);
+    }
+  }
+
+  function poll() {
+    fetch(body.dataset.statusUrl, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (status) {
+        if (!status) return;
+        status.cameras.forEach(function (cam) {
+          const seq = cam.last_sequence;
+          if (seq) showSequence(cam.slug, seq.url + "?v=" + seq.id, seq.last_captured_at, seq.id);
+        });
+      })
+      .catch(function () {});
+  }
+
+  function startPolling() {
+    if (!pollTimer) pollTimer = setInterval(poll, POLL_MS);
+  }
+
+  function stopPolling() {
+    if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + body.dataset.liveUrl);
+    socket.onopen = function () { retryMs = 1000; stopPolling(); say("Live: new pictures appear as they are built."); };
+    socket.onmessage = onMessage;
+    socket.onclose = function () {
+      say("Live updates interrupted; checking every 30 s.");
+      startPolling();
+      setTimeout(connect, retryMs + Math.random() * 500);
+      retryMs = Math.min(retryMs * 2, 60000);
+    };
+  }
+
+  document.querySelectorAll(".tile img.loop").forEach(function (img) {
+    const slug = img.closest(".tile").dataset.camera;
+    const match = /[?&]v=(\d+)/.exec(img.getAttribute("src"));
+    if (match) shown[slug] = Number(match[1]);
+  });
+  refreshAges();
+  setInterval(refreshAges, 30000);
+  if ("WebSocket" in window) connect(); else startPolling();
+})();

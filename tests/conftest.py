@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django_q.conf import Conf
+
+from cameras.models import Camera, SourceKind
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TESTDATA = SHARED / "testdata"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:
+    """Every test writes its frames and sequences into its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def sync_tasks() -> Iterator[None]:
+    """Run Django-Q2 tasks inline, as the worker would, so a test sees their effect."""
+    before = Conf.SYNC
+    Conf.SYNC = True
+    yield
+    Conf.SYNC = before
+
+
+@pytest.fixture
+def camera(db) -> Camera:
+    return Camera.objects.create(
+        name="Main Street",
+        slug="main-street",
+        location_name="Main St at 5th Ave",
+        time_zone="America/New_York",
+        source_kind=SourceKind.DEMO,
+        capture_width=640,
+        capture_height=360,
+        update_interval_minutes=1,
+        frames_per_sequence=5,
+    )
+
+
+def testdata(relative: str) -> Path:
+    """A file from ../shared/testdata, or a skip saying why (a user's clone has none)."""
+    path = TESTDATA / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared test data is only on the project's machines")
+    return path

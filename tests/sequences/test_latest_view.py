@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sequences.builder import build_sequence
+from tests.factories import frames
+
+START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
+
+
+def test_it_serves_the_latest_gif_inline_with_validators(client, camera):
+    frames(camera, 5, START)
+    sequence = build_sequence(camera)
+    response = client.get("/sequence/latest")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/gif"
+    assert response["Content-Disposition"].startswith("inline")
+    assert response["ETag"] == sequence.etag
+    assert "Last-Modified" in response
+    assert "max-age=" in response["Cache-Control"]
+    assert b"".join(response.streaming_content)[:6] == b"GIF89a"
+
+
+def test_it_answers_not_modified_to_a_matching_etag(client, camera):
+    frames(camera, 5, START)
+    sequence = build_sequence(camera)
+    response = client.get("/sequence/latest", headers={"if-none-match": sequence.etag})
+    assert response.status_code == 304
+
+
+def test_it_serves_the_newer_sequence_after_a_rebuild(client, camera):
+    frames(camera, 5, START)
+    first = build_sequence(camera)
+    frames(camera, 5, START + dt.timedelta(minutes=1))
+    second = build_sequence(camera)
+    response = client.get(f"/sequence/{camera.slug}/latest", headers={"if-none-match": first.etag})
+    assert response.status_code == 200
+    assert response["ETag"] == second.etag
+
+
+def test_it_answers_404_before_the_first_sequence(client, camera):
+    assert client.get("/sequence/latest").status_code == 404
+    assert client.get("/sequence/nope/latest").status_code == 404
+
+
+def test_it_refuses_writes(client, camera):
+    assert client.post("/sequence/latest").status_code == 405
