@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "imgserv needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V)"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || deploy/system-packages.sh deploy/venv-packages.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -39,6 +40,7 @@ unit: $(STAMP)
 	$(PY) -m pytest
 
 test: setup lint typecheck check-migrations
+	deploy/system-packages.sh deploy/system-packages.txt
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) -m pytest
 

@@ -87,7 +87,7 @@ def test_it_serves_a_sequence_of_at_least_five_frames_within_two_minutes(server)
     wait_for(lambda: get(f"{server}/health")[0] == 200, 30, "/health 200")
 
     def latest():
-        status, body, headers = get(f"{server}/sequence/latest")
+        status, body, _headers = get(f"{server}/sequence/latest")
         return body if status == 200 else None
 
     gif = wait_for(latest, 120 - (time.monotonic() - started), "a sequence")

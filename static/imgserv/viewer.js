@@ -20,6 +20,14 @@
     return "updated " + Math.floor(minutes / 60) + " h ago";
   }
 
+  // The camera's own zone, as on the overlay, so both show the same clock.
+  function localTime(iso, tz) {
+    return new Date(iso).toLocaleString("en-GB", {
+      timeZone: tz, weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
+  }
+
   function refreshAges() {
     document.querySelectorAll(".ago[data-since]").forEach(function (el) {
       el.textContent = "(" + ago(el.dataset.since) + ")";
@@ -42,8 +50,7 @@
     img.src = url;
     img.dataset.sequence = String(sequenceId);
     const captured = tile.querySelector(".captured");
-    const when = new Date(lastCaptured);
-    captured.textContent = "Captured " + when.toUTCString().replace("GMT", "UTC") + " ";
+    captured.textContent = "Captured " + localTime(lastCaptured, tile.dataset.tz) + " ";
     const agoEl = document.createElement("span");
     agoEl.className = "ago";
     agoEl.dataset.since = lastCaptured;
