@@ -67,8 +67,11 @@ def server(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
-        if not (data / "run.log").read_bytes().count(b"Stopped."):
-            pytest.fail("run-local.sh did not stop cleanly")
+        output = (data / "run.log").read_bytes()
+        # Web and worker share SQLite; WAL and the busy timeout must keep them from colliding.
+        assert b"database is locked" not in output
+        assert b"Traceback" not in output, output.decode(errors="replace")[-3000:]
+        assert b"Stopped." in output, "run-local.sh did not stop cleanly"
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+
+from cameras.models import Camera
+from sequences.models import SequenceSettings
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("boss", password="pw-for-tests")
+    client.force_login(user)
+    return client
+
+
+def form(**overrides: str) -> dict[str, str]:
+    data = {
+        "name": "Hill Road",
+        "slug": "hill-road",
+        "enabled": "on",
+        "location_name": "Hill Rd at the school",
+        "time_zone": "Europe/Oslo",
+        "source_kind": "demo",
+        "source_settings": "{}",
+        "capture_width": "1280",
+        "capture_height": "720",
+        "update_interval_minutes": "5",
+        "frames_per_sequence": "10",
+        "sequence_settings-TOTAL_FORMS": "1",
+        "sequence_settings-INITIAL_FORMS": "0",
+        "sequence_settings-MIN_NUM_FORMS": "0",
+        "sequence_settings-MAX_NUM_FORMS": "1",
+        "sequence_settings-0-frame_duration": "0.5",
+        "sequence_settings-0-optimisation": "aggressive",
+        "sequence_settings-0-output_width": "960",
+        "sequence_settings-0-output_height": "540",
+        "sequence_settings-0-overlay_style": "minimal",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_adds_a_camera_with_its_sequence_settings(staff_client, db):
+    response = staff_client.post("/admin/cameras/camera/add/", form())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    camera = Camera.objects.get(slug="hill-road")
+    opts = SequenceSettings.objects.get(camera=camera)
+    chosen = (opts.duration_ms, opts.optimisation, opts.overlay_style)
+    assert chosen == (500, "aggressive", "minimal")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("frames_per_sequence", "40", "less than or equal to 30"),
+        ("sequence_settings-0-frame_duration", "0.2", "greater than or equal to 0.5"),
+        ("sequence_settings-0-frame_duration", "6", "less than or equal to 5.0"),
+        ("update_interval_minutes", "7", "Select a valid choice"),
+        ("time_zone", "Nowhere/Else", "not a known time zone"),
+    ],
+)
+def test_it_refuses_bad_values_saying_what_is_allowed(staff_client, db, field, value, message):
+    response = staff_client.post("/admin/cameras/camera/add/", form(**{field: value}))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Camera.objects.exists()
+
+
+def test_it_requires_a_login(client, db):
+    response = client.get("/admin/cameras/camera/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
