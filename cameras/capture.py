@@ -27,15 +27,33 @@ frame_stored = Signal()
 
 # Below this standard deviation of grey levels a frame is one colour: lens cap, black frame.
 MIN_STDDEV = 2.0
+MIN_WIDTH, MIN_HEIGHT = 160, 120
+# A frame byte-identical to each of the last this-many frames means the stream has frozen.
+FROZEN_AFTER = 3
+
+
+class FrameRejected(CaptureError):
+    """The camera answered, but with a frame not worth keeping."""
 
 
 def validate_jpeg(grab: Grab) -> None:
-    """Refuse frames that would spoil a sequence: undecodable or uniform."""
+    """Refuse frames that would spoil a sequence: undecodable, tiny or uniform."""
     pixels = cv2.imdecode(np.frombuffer(grab.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     if pixels is None:
-        raise CaptureError("Corrupt frame: the image could not be decoded.")
+        raise FrameRejected("Corrupt frame: the image could not be decoded.")
+    height, width = pixels.shape
+    if width < MIN_WIDTH or height < MIN_HEIGHT:
+        raise FrameRejected(f"Frame too small: {width}×{height} pixels.")
     if float(pixels.std()) < MIN_STDDEV:
-        raise CaptureError("Blank frame: the image is a single colour.")
+        raise FrameRejected("Blank frame: the image is a single colour.")
+
+
+def check_not_frozen(camera: Camera, checksum: str) -> None:
+    recent = list(
+        Frame.objects.filter(camera=camera).values_list("sha256", flat=True)[:FROZEN_AFTER]
+    )
+    if len(recent) == FROZEN_AFTER and all(c == checksum for c in recent):
+        raise FrameRejected(f"Frozen image: identical to the last {FROZEN_AFTER} frames.")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -76,14 +94,13 @@ def capture_frame(camera: Camera, source: Source) -> Frame | None:
         grab = source.grab()
         captured_at = timezone.now()
         validate_jpeg(grab)
+        check_not_frozen(camera, hashlib.sha256(grab.jpeg).hexdigest())
         frame = store_frame(camera, grab, captured_at)
     except CaptureError as exc:
-        log.warning("camera %s: %s", camera.slug, exc)
-        camera.record_failure(str(exc))
+        fail(camera, str(exc), rejected=isinstance(exc, FrameRejected))
         return None
     except OSError as exc:
-        log.error("camera %s: could not store frame: %s", camera.slug, exc.strerror)
-        camera.record_failure(f"Could not store frame: {exc.strerror}.")
+        fail(camera, f"Could not store the frame: {exc.strerror}.")
         return None
     if camera.consecutive_failures:
         log.info("camera %s recovered after %d failures", camera.slug, camera.consecutive_failures)
@@ -91,3 +108,11 @@ def capture_frame(camera: Camera, source: Source) -> Frame | None:
     camera.record_success(frame.captured_at)
     frame_stored.send(sender=Frame, frame=frame)
     return frame
+
+
+def fail(camera: Camera, error: str, *, rejected: bool = False) -> None:
+    """Record a failure; log it when it starts or changes, not on every retry."""
+    if camera.consecutive_failures == 0 or camera.last_error != error:
+        log.warning("camera %s: %s", camera.slug, error)
+    camera.record_failure(error, rejected=rejected)
+    camera.last_error = error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import zoneinfo
 from typing import Any
 
@@ -21,6 +22,9 @@ def validate_time_zone(value: str) -> None:
 
 
 class SourceKind(models.TextChoices):
+    RTSP = "rtsp", "RTSP stream"
+    HTTP = "http", "HTTP snapshot"
+    ONVIF = "onvif", "ONVIF device"
     DEMO = "demo", "Demo (generated road scene)"
 
 
@@ -33,6 +37,8 @@ class Health(models.TextChoices):
 
 # A camera that fails this many grabs in a row is offline rather than degraded.
 OFFLINE_AFTER_FAILURES = 3
+RETRY_BASE_SECONDS = 2.0
+RETRY_CAP_SECONDS = 300.0
 
 
 class Camera(models.Model):
@@ -55,8 +61,20 @@ class Camera(models.Model):
     source_kind = models.CharField(
         max_length=16, choices=SourceKind.choices, default=SourceKind.DEMO
     )
+    source_url = models.CharField(
+        "URL",
+        max_length=500,
+        blank=True,
+        help_text="rtsp://host:554/path, http(s)://host/snapshot.jpg, or onvif://host:port. "
+        "Put the user name and password in their own fields, not in the URL.",
+    )
+    username = models.CharField(max_length=100, blank=True)
+    password = models.CharField(max_length=200, blank=True)
     source_settings = models.JSONField(
-        default=dict, blank=True, help_text='Demo: {"snow": true} adds falling snow.'
+        default=dict,
+        blank=True,
+        help_text='Demo: {"snow": true} adds falling snow. ONVIF: the discovered stream and '
+        "snapshot URIs are kept here.",
     )
     capture_width = models.PositiveIntegerField(
         default=1280, validators=[MinValueValidator(160), MaxValueValidator(3840)]
@@ -78,6 +96,9 @@ class Camera(models.Model):
     last_frame_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    rejected_frames = models.PositiveIntegerField(
+        default=0, help_text="Frames refused as corrupt, blank or frozen (not stored)."
+    )
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -91,6 +112,30 @@ class Camera(models.Model):
         if kwargs.get("update_fields") is None:
             self.full_clean()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.source_kind != SourceKind.DEMO and not self.source_url:
+            raise ValidationError({"source_url": "A URL is needed for this kind of camera."})
+        if "@" in self.source_url.split("//", 1)[-1].split("/", 1)[0]:
+            raise ValidationError(
+                {"source_url": "Put the user name and password in their own fields."}
+            )
+
+    @classmethod
+    def find(cls, name_or_slug: str) -> Camera | None:
+        """As operators type it on the command line: the name, or the slug."""
+        by_name = cls.objects.filter(name=name_or_slug).first()
+        return by_name or cls.objects.filter(slug=name_or_slug).first()
+
+    @property
+    def masked_url(self) -> str:
+        """The URL as shown to people: the password never, the user name masked with it."""
+        if not self.source_url:
+            return f"{self.source_kind}:"
+        if not self.username:
+            return self.source_url
+        scheme, rest = self.source_url.split("://", 1)
+        return f"{scheme}://{self.username}:***@{rest}"
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -121,15 +166,25 @@ class Camera(models.Model):
             last_error="",
         )
 
-    def record_failure(self, error: str) -> None:
+    def record_failure(self, error: str, *, rejected: bool = False) -> None:
         failures = self.consecutive_failures + 1
         self.consecutive_failures = failures
         Camera.objects.filter(pk=self.pk).update(
             health=Health.OFFLINE if failures >= OFFLINE_AFTER_FAILURES else Health.DEGRADED,
             last_attempt_at=timezone.now(),
             consecutive_failures=models.F("consecutive_failures") + 1,
+            rejected_frames=models.F("rejected_frames") + int(rejected),
             last_error=error[:300],
         )
+
+    def retry_delay(self, rng: random.Random | None = None) -> dt.timedelta:
+        """Exponential backoff with jitter after consecutive failures, capped, so a dead camera
+        is retried less and less often and many cameras don't retry in step."""
+        if not self.consecutive_failures:
+            return dt.timedelta(0)
+        base = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (self.consecutive_failures - 1))
+        jitter = (rng or random).uniform(0.5, 1.0)
+        return dt.timedelta(seconds=base * jitter)
 
 
 def frame_upload_path(camera_slug: str, captured_at: dt.datetime, checksum: str) -> str:

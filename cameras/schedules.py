@@ -6,16 +6,18 @@ from typing import Any
 
 from django_q.models import Schedule
 
-CAPTURE_SHIFT = "capture-shift"
 
-
-def ensure_schedules(**kwargs: Any) -> None:
+def ensure_schedule(name: str, func: str, minutes: int) -> None:
     Schedule.objects.update_or_create(
-        name=CAPTURE_SHIFT,
+        name=name,
         defaults={
-            "func": "cameras.tasks.capture_shift",
+            "func": func,
             "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
+            "minutes": minutes,
             "repeats": -1,
         },
     )
+
+
+def ensure_schedules(**kwargs: Any) -> None:
+    ensure_schedule("capture-shift", "cameras.tasks.capture_shift", minutes=1)

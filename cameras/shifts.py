@@ -13,9 +13,9 @@ import time
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from cameras.capture import capture_frame
+from cameras.capture import capture_frame, fail
 from cameras.models import Camera, CaptureClock
-from cameras.sources import CaptureError, open_source
+from cameras.sources import CaptureError, Source, open_source
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,15 @@ def sleep_until(moment: dt.datetime) -> None:
 
 
 def run_camera(camera_id: int, start: dt.datetime, end: dt.datetime) -> None:
-    """Capture one camera's slots in [start, end) over one open session."""
+    """Capture one camera's slots in [start, end) over one open session. After a failure the
+    session is reopened, no sooner than the camera's backoff allows."""
     source = None
+    retry_at = start
     try:
         camera = Camera.objects.get(pk=camera_id)
         for slot in camera.slots_between(start, end):
+            if slot < retry_at:
+                continue
             sleep_until(slot)
             if timezone.now() - slot > camera.capture_spacing:
                 continue  # a slow grab overran this slot; skip rather than pile up
@@ -62,18 +66,27 @@ def run_camera(camera_id: int, start: dt.datetime, end: dt.datetime) -> None:
             if not camera.enabled:
                 return
             if source is None:
-                try:
-                    source = open_source(camera)
-                except CaptureError as exc:
-                    camera.record_failure(str(exc))
-                    continue
-            capture_frame(camera, source)
+                source = open_or_fail(camera)
+            if source is not None and capture_frame(camera, source) is not None:
+                continue
+            if source is not None:
+                source.close()
+                source = None
+            retry_at = timezone.now() + camera.retry_delay()
     except Camera.DoesNotExist:
         return
     finally:
         if source is not None:
             source.close()
         connection.close()
+
+
+def open_or_fail(camera: Camera) -> Source | None:
+    try:
+        return open_source(camera)
+    except CaptureError as exc:
+        fail(camera, str(exc))
+        return None
 
 
 def run_shift(start: dt.datetime, end: dt.datetime) -> int:

@@ -158,6 +158,11 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+# Frames older than this are deleted unless a kept sequence uses them.
+FRAME_RETENTION_HOURS = env.int("FRAME_RETENTION_HOURS", default=24)
+# Cap on frames and sequences together (MB); the oldest go first. 0 turns the cap off.
+MEDIA_QUOTA_MB = env.int("MEDIA_QUOTA_MB", default=2048)
+
 # /health reports the worker as missing when its capture clock has not ticked for this long.
 WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=180)
 # /health fails below this much free space in the data folder.

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SequencesConfig(AppConfig):
@@ -9,3 +12,11 @@ class SequencesConfig(AppConfig):
 
     def ready(self) -> None:
         from sequences import signals  # noqa: F401  (connects the receivers)
+
+        post_migrate.connect(ensure_cleanup_schedule, sender=self)
+
+
+def ensure_cleanup_schedule(**kwargs: Any) -> None:
+    from cameras.schedules import ensure_schedule
+
+    ensure_schedule("cleanup", "sequences.tasks.cleanup", minutes=10)

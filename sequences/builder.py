@@ -15,8 +15,8 @@ from PIL import Image
 
 from cameras.models import Camera, Frame
 from sequences import live
-from sequences.choices import OptimisationLevel, OverlayStyle
-from sequences.encoders import encode_gif
+from sequences.choices import OptimisationLevel, OutputFormat, OverlayStyle
+from sequences.encoders import encode_gif, encode_mp4, encode_webp
 from sequences.models import Sequence, SequenceSettings
 from sequences.overlay import OverlayInfo, draw_overlay
 
@@ -70,16 +70,39 @@ def render_frames(camera: Camera, frames: list[Frame], opts: SequenceSettings) -
     return images
 
 
-def sequence_path(camera: Camera) -> tuple[str, Path]:
+def output_stem(camera: Camera) -> tuple[str, Path]:
+    """A fresh name per build: a new sequence never overwrites the one being served."""
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-    relative = f"sequences/{camera.slug}/{stamp}.gif"
+    relative = f"sequences/{camera.slug}/{stamp}"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     return relative, path
 
 
+def encode_all(
+    images: list[Image.Image], stem: Path, opts: SequenceSettings
+) -> dict[OutputFormat, int]:
+    """GIF for every browser, MP4 and WebP where smaller. If one fails, none is kept."""
+    level = OptimisationLevel(opts.optimisation)
+    ms = opts.duration_ms
+    written: dict[OutputFormat, int] = {}
+    try:
+        written[OutputFormat.GIF] = encode_gif(
+            images, stem.with_suffix(".gif"), duration_ms=ms, level=level
+        )
+        written[OutputFormat.MP4] = encode_mp4(images, stem.with_suffix(".mp4"), duration_ms=ms)
+        written[OutputFormat.WEBP] = encode_webp(
+            images, stem.with_suffix(".webp"), duration_ms=ms, level=level
+        )
+    except BaseException:
+        for kind in written:
+            stem.with_suffix(f".{kind.value}").unlink(missing_ok=True)
+        raise
+    return written
+
+
 def build_sequence(camera: Camera) -> Sequence:
-    """Build and record one sequence. The row is written only once the file is whole, so a
+    """Build and record one sequence. The row is written only once the files are whole, so a
     reader never finds a sequence whose file is missing or partial."""
     started = time.perf_counter()
     opts = settings_for(camera)
@@ -87,15 +110,17 @@ def build_sequence(camera: Camera) -> Sequence:
     if not frames:
         raise BuildError("No frames captured yet.")
     images = render_frames(camera, frames, opts)
-    relative, path = sequence_path(camera)
-    size = encode_gif(
-        images, path, duration_ms=opts.duration_ms, level=OptimisationLevel(opts.optimisation)
-    )
+    relative, stem = output_stem(camera)
+    sizes = encode_all(images, stem, opts)
     with transaction.atomic():
         sequence = Sequence.objects.create(
             camera=camera,
-            gif=relative,
-            gif_bytes=size,
+            gif=f"{relative}.gif",
+            gif_bytes=sizes[OutputFormat.GIF],
+            mp4=f"{relative}.mp4",
+            mp4_bytes=sizes[OutputFormat.MP4],
+            webp=f"{relative}.webp",
+            webp_bytes=sizes[OutputFormat.WEBP],
             width=images[0].width,
             height=images[0].height,
             frame_count=len(images),
@@ -107,10 +132,12 @@ def build_sequence(camera: Camera) -> Sequence:
         sequence.frames.set(frames)
         transaction.on_commit(lambda: live.announce(sequence))
     log.info(
-        "camera %s: built %d-frame sequence, %d bytes, %.2f s",
+        "camera %s: built %d-frame sequence (GIF %d, MP4 %d, WebP %d bytes) in %.2f s",
         camera.slug,
         len(images),
-        size,
+        sequence.gif_bytes,
+        sequence.mp4_bytes,
+        sequence.webp_bytes,
         sequence.build_seconds,
     )
     return sequence

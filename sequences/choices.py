@@ -20,3 +20,13 @@ class OptimisationLevel(models.TextChoices):
     @property
     def colours(self) -> int:
         return {"low": 256, "balanced": 192, "aggressive": 128}[self.value]
+
+
+class OutputFormat(models.TextChoices):
+    GIF = "gif", "GIF"
+    MP4 = "mp4", "MP4 (H.264)"
+    WEBP = "webp", "Animated WebP"
+
+    @property
+    def content_type(self) -> str:
+        return {"gif": "image/gif", "mp4": "video/mp4", "webp": "image/webp"}[self.value]

@@ -2,7 +2,8 @@
 
 Message types (each also carries `camera`, the camera's slug):
 - `sequence.updated`: a new sequence was built; `sequence_id`, `built_at`, `first_captured_at`,
-  `last_captured_at` (ISO 8601 UTC), `frame_count`, `gif_url`.
+  `last_captured_at` (ISO 8601 UTC), `frame_count`, `gif_url`, `mp4_url` and `webp_url`
+  (empty when that format was not built).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
+from sequences.choices import OutputFormat
 from sequences.models import Sequence
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class SequenceUpdated(TypedDict):
     last_captured_at: str
     frame_count: int
     gif_url: str
+    mp4_url: str
+    webp_url: str
 
 
 def sequence_updated(sequence: Sequence) -> SequenceUpdated:
@@ -47,7 +51,11 @@ def sequence_updated(sequence: Sequence) -> SequenceUpdated:
         "first_captured_at": sequence.first_captured_at.isoformat(),
         "last_captured_at": sequence.last_captured_at.isoformat(),
         "frame_count": sequence.frame_count,
-        "gif_url": f"{sequence.get_absolute_url()}?v={sequence.pk}",
+        "gif_url": f"{sequence.url_for(OutputFormat.GIF)}?v={sequence.pk}",
+        "mp4_url": f"{sequence.url_for(OutputFormat.MP4)}?v={sequence.pk}" if sequence.mp4 else "",
+        "webp_url": f"{sequence.url_for(OutputFormat.WEBP)}?v={sequence.pk}"
+        if sequence.webp
+        else "",
     }
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cameras.models import MIN_FRAMES, Camera, Frame
-from sequences.choices import OptimisationLevel, OverlayStyle
+from sequences.choices import OptimisationLevel, OutputFormat, OverlayStyle
 
 
 class SequenceSettings(models.Model):
@@ -40,6 +40,12 @@ class SequenceSettings(models.Model):
     )
     overlay_style = models.CharField(
         max_length=16, choices=OverlayStyle.choices, default=OverlayStyle.FULL
+    )
+    keep_sequences = models.PositiveIntegerField(
+        "sequences kept",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="How many recent sequences to keep (1–1000); older ones and their frames go.",
     )
     next_build_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_build_error = models.CharField(max_length=300, blank=True, editable=False)
@@ -78,6 +84,10 @@ class Sequence(models.Model):
     built_at = models.DateTimeField(default=timezone.now, db_index=True)
     gif = models.CharField(max_length=300, help_text="Path under MEDIA_ROOT.")
     gif_bytes = models.PositiveIntegerField()
+    mp4 = models.CharField(max_length=300, blank=True, help_text="Path under MEDIA_ROOT.")
+    mp4_bytes = models.PositiveIntegerField(default=0)
+    webp = models.CharField(max_length=300, blank=True, help_text="Path under MEDIA_ROOT.")
+    webp_bytes = models.PositiveIntegerField(default=0)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     frame_count = models.PositiveSmallIntegerField()
@@ -97,6 +107,23 @@ class Sequence(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("camera-sequence-latest", args=[self.camera.slug])
 
+    def url_for(self, kind: OutputFormat) -> str:
+        return reverse("camera-sequence-latest-format", args=[self.camera.slug, kind.value])
+
+    def file_for(self, kind: OutputFormat) -> tuple[str, int]:
+        """Path under MEDIA_ROOT and size of one output; ("", 0) when it was not built."""
+        return {
+            OutputFormat.GIF: (self.gif, self.gif_bytes),
+            OutputFormat.MP4: (self.mp4, self.mp4_bytes),
+            OutputFormat.WEBP: (self.webp, self.webp_bytes),
+        }[kind]
+
+    def files(self) -> list[str]:
+        return [f for f in (self.gif, self.mp4, self.webp) if f]
+
+    def etag_for(self, kind: OutputFormat) -> str:
+        return f'"seq-{self.pk}-{kind.value}-{self.file_for(kind)[1]}"'
+
     @property
     def etag(self) -> str:
-        return f'"seq-{self.pk}-{self.gif_bytes}"'
+        return self.etag_for(OutputFormat.GIF)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -13,6 +14,16 @@ from django_q.tasks import async_task
 from cameras.capture import frame_stored
 from cameras.models import Frame
 from sequences.models import SequenceSettings
+from sequences.retention import Plan, apply_plan, plan_quota, stored_bytes
+
+
+@receiver(frame_stored)
+def hold_disk_quota(sender: type[Frame], frame: Frame, **kwargs: Any) -> None:
+    """Checked on every frame, not just on the cleanup schedule, so the cap holds even when
+    frames arrive every few seconds."""
+    quota = settings.MEDIA_QUOTA_MB * 2**20
+    if quota and stored_bytes() > quota:
+        apply_plan(plan_quota(Plan()))
 
 
 @receiver(frame_stored)

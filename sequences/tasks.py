@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from django.utils import timezone
+
 from cameras.models import Camera
 from sequences.builder import BuildError
 from sequences.builder import build_sequence as build
 from sequences.models import SequenceSettings
+from sequences.retention import apply_plan, plan_cleanup, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -26,3 +29,10 @@ def build_sequence(camera_id: int) -> str:
         return message
     SequenceSettings.objects.filter(camera=camera).update(last_build_error="")
     return f"{camera.slug}: {sequence.frame_count} frames, {sequence.gif_bytes} bytes"
+
+
+def cleanup() -> str:
+    now = timezone.now()
+    freed = apply_plan(plan_cleanup(now))
+    temps = remove_stale_temp_files(now)
+    return f"freed {freed} bytes and {temps} abandoned temp files"

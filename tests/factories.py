@@ -14,9 +14,15 @@ from cameras.sources import CaptureError, Grab
 
 
 def jpeg(width: int = 640, height: int = 360, seed: int = 0) -> bytes:
-    rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-    ok, data = cv2.imencode(".jpg", pixels)
+    """A camera-like picture: a gradient, a block that moves with the seed, mild sensor noise.
+    (Pure noise is the worst case for every encoder and makes tests slow for nothing.)"""
+    rng = np.random.default_rng(0)  # the same grain in every frame, as a still scene has
+    ramp = np.linspace(40, 200, width, dtype=np.float32)
+    pixels = np.repeat(np.repeat(ramp[None, :, None], height, axis=0), 3, axis=2)
+    x = (seed * 37) % max(1, width - width // 4)
+    pixels[height // 3 : height // 2, x : x + width // 4] = (200, 60, 30)
+    pixels += rng.normal(0, 4, pixels.shape)
+    ok, data = cv2.imencode(".jpg", np.clip(pixels, 0, 255).astype(np.uint8))
     assert ok
     return data.tobytes()
 

@@ -12,19 +12,65 @@ if TYPE_CHECKING:
 
 __all__ = ["CaptureError", "Grab", "Source", "open_source"]
 
+# Every network step gives up after this long, so a dead camera costs one slot at most.
+TIMEOUT_SECONDS = 5.0
+
 
 def open_source(camera: Camera) -> Source:
-    """Open a session to the camera; callers grab from it and close it after the burst."""
+    """A session to the camera; callers grab from it and close it after the burst."""
     from cameras.models import SourceKind
-    from cameras.sources.demo import DemoSource
 
     if camera.source_kind == SourceKind.DEMO:
-        tz = camera.tz
-        return DemoSource(
-            camera.capture_width,
-            camera.capture_height,
-            snow=bool(camera.source_settings.get("snow", False)),
-            seed=camera.pk or 0,
-            clock=lambda: dt.datetime.now(tz),
-        )
+        return demo_source(camera)
+    if camera.source_kind == SourceKind.RTSP:
+        return rtsp_source(camera, camera.source_url)
+    if camera.source_kind == SourceKind.HTTP:
+        return http_source(camera, camera.source_url)
+    if camera.source_kind == SourceKind.ONVIF:
+        return onvif_source(camera)
     raise CaptureError(f"Unknown source kind “{camera.source_kind}”.")
+
+
+def demo_source(camera: Camera) -> Source:
+    from cameras.sources.demo import DemoSource
+
+    tz = camera.tz
+    return DemoSource(
+        camera.capture_width,
+        camera.capture_height,
+        snow=bool(camera.source_settings.get("snow", False)),
+        seed=camera.pk or 0,
+        clock=lambda: dt.datetime.now(tz),
+    )
+
+
+def rtsp_source(camera: Camera, url: str) -> Source:
+    from cameras.sources.rtsp import RtspSource
+
+    return RtspSource(
+        url,
+        username=camera.username,
+        password=camera.password,
+        open_timeout=TIMEOUT_SECONDS,
+        read_timeout=TIMEOUT_SECONDS,
+    )
+
+
+def http_source(camera: Camera, url: str) -> Source:
+    from cameras.sources.http_snapshot import HttpSnapshotSource
+
+    return HttpSnapshotSource(
+        url, username=camera.username, password=camera.password, timeout=TIMEOUT_SECONDS
+    )
+
+
+def onvif_source(camera: Camera) -> Source:
+    """Through the URIs discovered when the camera was added: the snapshot URI when the device
+    has one (the camera encodes the JPEG), else its RTSP stream."""
+    snapshot = camera.source_settings.get("snapshot_uri")
+    if snapshot:
+        return http_source(camera, snapshot)
+    stream = camera.source_settings.get("stream_uri")
+    if stream:
+        return rtsp_source(camera, stream)
+    raise CaptureError("ONVIF device not discovered yet: run `manage.py camera check` on it.")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cameras.models import Camera
+from sequences.choices import OutputFormat
 from sequences.health import run_checks
 from sequences.models import Sequence
 
@@ -26,6 +27,12 @@ def sequence_status(sequence: Sequence | None) -> dict[str, Any] | None:
         "gif_bytes": sequence.gif_bytes,
         "build_seconds": round(sequence.build_seconds, 3),
         "url": sequence.get_absolute_url(),
+        "urls": {
+            kind.value: sequence.url_for(kind)
+            for kind in OutputFormat
+            if sequence.file_for(kind)[0]
+        },
+        "bytes": {kind.value: sequence.file_for(kind)[1] for kind in OutputFormat},
     }
 
 

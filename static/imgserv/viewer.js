@@ -34,11 +34,18 @@
     });
   }
 
-  function showSequence(slug, url, lastCaptured, sequenceId) {
+  // Swap in a new sequence: the MP4 where the page plays video, the GIF in the fallback image.
+  function showSequence(slug, urls, lastCaptured, sequenceId) {
     if (shown[slug] === sequenceId) return;
     const tile = document.querySelector('.tile[data-camera="' + slug + '"]');
     if (!tile) return;
     shown[slug] = sequenceId;
+    const video = tile.querySelector("video.loop");
+    if (video && urls.mp4) {
+      video.src = urls.mp4;
+      video.dataset.sequence = String(sequenceId);
+      video.play().catch(function () {});
+    }
     let img = tile.querySelector("img.loop");
     if (!img) {
       img = document.createElement("img");
@@ -47,7 +54,7 @@
       const placeholder = tile.querySelector(".placeholder");
       if (placeholder) placeholder.replaceWith(img);
     }
-    img.src = url;
+    img.src = urls.gif;
     img.dataset.sequence = String(sequenceId);
     const captured = tile.querySelector(".captured");
     captured.textContent = "Captured " + localTime(lastCaptured, tile.dataset.tz) + " ";
@@ -61,7 +68,7 @@
   function onMessage(event) {
     const msg = JSON.parse(event.data);
     if (msg.type === "sequence.updated") {
-      showSequence(msg.camera, msg.gif_url, msg.last_captured_at, msg.sequence_id);
+      showSequence(msg.camera, { gif: msg.gif_url, mp4: msg.mp4_url }, msg.last_captured_at, msg.sequence_id);
     }
   }
 
@@ -72,7 +79,10 @@
         if (!status) return;
         status.cameras.forEach(function (cam) {
           const seq = cam.last_sequence;
-          if (seq) showSequence(cam.slug, seq.url + "?v=" + seq.id, seq.last_captured_at, seq.id);
+          if (!seq) return;
+          const v = "?v=" + seq.id;
+          const urls = { gif: seq.urls.gif + v, mp4: seq.urls.mp4 ? seq.urls.mp4 + v : "" };
+          showSequence(cam.slug, urls, seq.last_captured_at, seq.id);
         });
       })
       .catch(function () {});
@@ -99,10 +109,8 @@
     };
   }
 
-  document.querySelectorAll(".tile img.loop").forEach(function (img) {
-    const slug = img.closest(".tile").dataset.camera;
-    const match = /[?&]v=(\d+)/.exec(img.getAttribute("src"));
-    if (match) shown[slug] = Number(match[1]);
+  document.querySelectorAll(".tile [data-sequence]").forEach(function (el) {
+    shown[el.closest(".tile").dataset.camera] = Number(el.dataset.sequence);
   });
   refreshAges();
   setInterval(refreshAges, 30000);

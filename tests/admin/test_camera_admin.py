@@ -35,6 +35,7 @@ def form(**overrides: str) -> dict[str, str]:
         "sequence_settings-0-output_width": "960",
         "sequence_settings-0-output_height": "540",
         "sequence_settings-0-overlay_style": "minimal",
+        "sequence_settings-0-keep_sequences": "24",
     }
     data.update(overrides)
     return data
@@ -70,3 +71,26 @@ def test_it_requires_a_login(client, db):
     response = client.get("/admin/cameras/camera/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_it_never_sends_the_stored_password_back_and_keeps_it_when_left_empty(staff_client, db):
+    staff_client.post(
+        "/admin/cameras/camera/add/",
+        form(source_kind="rtsp", source_url="rtsp://10.0.0.9/live", username="op",
+             password="never-shown-pw"),
+    )  # fmt: skip
+    camera = Camera.objects.get(slug="hill-road")
+    page = staff_client.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()
+    assert "never-shown-pw" not in page
+    listing = staff_client.get("/admin/cameras/camera/").content.decode()
+    assert "never-shown-pw" not in listing
+    assert "rtsp://op:***@10.0.0.9/live" in listing
+
+    edit = form(source_kind="rtsp", source_url="rtsp://10.0.0.9/live", username="op", password="")
+    edit.update(
+        {"sequence_settings-INITIAL_FORMS": "1", "sequence_settings-0-camera": str(camera.pk)}
+    )
+    response = staff_client.post(f"/admin/cameras/camera/{camera.pk}/change/", edit)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    camera.refresh_from_db()
+    assert camera.password == "never-shown-pw"

@@ -66,3 +66,37 @@ def test_it_clears_the_error_on_success(camera):
 def test_it_keeps_a_camera_name_unique(camera):
     with pytest.raises(ValidationError):
         Camera.objects.create(name="Main Street", slug="other", location_name="x")
+
+
+def test_it_backs_off_exponentially_with_jitter_up_to_a_cap(camera):
+    import random
+
+    rng = random.Random(1)
+    delays = []
+    for failures in (1, 2, 3, 4, 20):
+        camera.consecutive_failures = failures
+        delays.append(camera.retry_delay(rng).total_seconds())
+    assert 1 <= delays[0] <= 2
+    assert 2 <= delays[1] <= 4
+    assert 4 <= delays[2] <= 8
+    assert 150 <= delays[4] <= 300
+
+
+def test_it_masks_the_password_in_the_shown_url(camera):
+    camera.source_kind = "rtsp"
+    camera.source_url = "rtsp://10.0.0.5:554/Streaming/101"
+    camera.username, camera.password = "admin", "s3cret-pw"
+    assert camera.masked_url == "rtsp://admin:***@10.0.0.5:554/Streaming/101"
+
+
+def test_it_refuses_credentials_inside_the_url(camera):
+    camera.source_kind = "rtsp"
+    camera.source_url = "rtsp://admin:s3cret@10.0.0.5/stream"
+    with pytest.raises(ValidationError, match="own fields"):
+        camera.save()
+
+
+def test_it_needs_a_url_for_a_real_camera(camera):
+    camera.source_kind = "http"
+    with pytest.raises(ValidationError, match="URL is needed"):
+        camera.save()

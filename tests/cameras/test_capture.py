@@ -67,3 +67,34 @@ def test_it_names_frames_so_they_cannot_collide(camera):
     second = capture_frame(camera, ScriptedSource([grab(seed=2)]))
     assert first is not None and second is not None
     assert first.file != second.file
+
+
+def test_it_rejects_a_frozen_stream_and_counts_the_rejection(camera):
+    same = grab(seed=3)
+    source = ScriptedSource([same] * 4)
+    stored = [capture_frame(camera, source) for _ in range(4)]
+    assert all(stored[:3])
+    assert stored[3] is None
+    camera.refresh_from_db()
+    assert camera.last_error.startswith("Frozen image")
+    assert camera.rejected_frames == 1
+    assert Frame.objects.count() == 3
+
+
+def test_it_rejects_a_tiny_frame(camera):
+    assert capture_frame(camera, ScriptedSource([grab(80, 60)])) is None
+    camera.refresh_from_db()
+    assert camera.last_error == "Frame too small: 80×60 pixels."
+
+
+def test_it_logs_a_failure_once_and_the_recovery_once(camera, caplog):
+    errors = [CaptureError("Timed out.")] * 5
+    source = ScriptedSource([*errors, grab()])
+    with caplog.at_level("INFO", logger="cameras.capture"):
+        for _ in range(6):
+            capture_frame(camera, source)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "camera main-street: Timed out.",
+        "camera main-street recovered after 5 failures",
+    ]

@@ -45,3 +45,38 @@ def test_it_answers_404_before_the_first_sequence(client, camera):
 
 def test_it_refuses_writes(client, camera):
     assert client.post("/sequence/latest").status_code == 405
+
+
+def test_it_serves_each_format_at_its_own_url(client, camera):
+    frames(camera, 5, START)
+    sequence = build_sequence(camera)
+    for kind, content_type, magic in (
+        ("gif", "image/gif", b"GIF89a"),
+        ("mp4", "video/mp4", b"ftyp"),
+        ("webp", "image/webp", b"WEBP"),
+    ):
+        response = client.get(f"/sequence/{camera.slug}/latest.{kind}")
+        assert response.status_code == 200
+        assert response["Content-Type"] == content_type
+        assert magic in b"".join(response.streaming_content)[:16]
+        assert response["ETag"] == sequence.etag_for(sequence_kind(kind))
+
+
+def test_it_serves_webp_to_browsers_that_accept_it(client, camera):
+    frames(camera, 5, START)
+    build_sequence(camera)
+    response = client.get("/sequence/latest", headers={"accept": "image/webp,image/*,*/*"})
+    assert response["Content-Type"] == "image/webp"
+    assert "Accept" in response["Vary"]
+
+
+def test_it_answers_404_for_an_unknown_format(client, camera):
+    frames(camera, 5, START)
+    build_sequence(camera)
+    assert client.get(f"/sequence/{camera.slug}/latest.bmp").status_code == 404
+
+
+def sequence_kind(kind: str):
+    from sequences.choices import OutputFormat
+
+    return OutputFormat(kind)

@@ -40,7 +40,8 @@ async def test_it_pushes_a_built_sequence_through_the_database_watcher(camera, s
     assert message["type"] == "sequence.updated"
     assert message["camera"] == camera.slug
     assert message["sequence_id"] == sequence.pk
-    assert message["gif_url"] == f"/sequence/{camera.slug}/latest?v={sequence.pk}"
+    assert message["gif_url"] == f"/sequence/{camera.slug}/latest.gif?v={sequence.pk}"
+    assert message["mp4_url"] == f"/sequence/{camera.slug}/latest.mp4?v={sequence.pk}"
     assert message["last_captured_at"] == sequence.last_captured_at.isoformat()
     await communicator.disconnect()
 

@@ -17,7 +17,8 @@ def test_it_shows_the_latest_loop_with_its_capture_time_in_the_camera_zone(clien
     frames(camera, 5, START)
     sequence = build_sequence(camera)
     body = client.get("/").content.decode()
-    assert f'src="/sequence/{camera.slug}/latest?v={sequence.pk}"' in body
+    assert f'<video class="loop" src="/sequence/{camera.slug}/latest.mp4?v={sequence.pk}"' in body
+    assert f'src="/sequence/{camera.slug}/latest.gif?v={sequence.pk}"' in body
     # 17:00:24 UTC is 12:00 in New York.
     assert "Sat 28 Nov 2026 12:00 EST" in body
     assert 'alt="Road camera loop at Main St at 5th Ave' in body

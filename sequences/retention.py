@@ -1,0 +1,151 @@
+"""What storage to free: old sequences, frames no kept sequence needs, and whatever it takes to
+stay under the disk quota. Planning is separate from deleting so `cleanup --dry-run` can show
+exactly what a real run would do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q, Sum
+
+from cameras.models import Camera, Frame
+from sequences.models import Sequence, SequenceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    sequences: list[Sequence] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.gif_bytes + s.mp4_bytes + s.webp_bytes for s in self.sequences) + sum(
+            f.size_bytes for f in self.frames
+        )
+
+    @property
+    def items(self) -> int:
+        return len(self.sequences) + len(self.frames)
+
+
+def stored_bytes() -> int:
+    frames = Frame.objects.aggregate(n=Sum("size_bytes"))["n"] or 0
+    sequences = Sequence.objects.aggregate(
+        g=Sum("gif_bytes"), m=Sum("mp4_bytes"), w=Sum("webp_bytes")
+    )
+    return frames + sum(v or 0 for v in sequences.values())
+
+
+def kept_sequence_ids() -> set[int]:
+    kept: set[int] = set()
+    for camera in Camera.objects.all():
+        opts = SequenceSettings.objects.filter(camera=camera).first()
+        keep = opts.keep_sequences if opts else SequenceSettings().keep_sequences
+        kept.update(camera.sequences.values_list("pk", flat=True)[:keep])
+    return kept
+
+
+def protected_frame_ids() -> set[int]:
+    """Frames the next build of each camera will use: never freed, even to meet the quota."""
+    protected: set[int] = set()
+    for camera in Camera.objects.all():
+        newest = Frame.objects.filter(camera=camera).values_list("pk", flat=True)
+        protected.update(newest[: camera.frames_per_sequence])
+    return protected
+
+
+def plan_retention(now: dt.datetime) -> Plan:
+    """Sequences beyond each camera's K newest; frames past the retention window that no kept
+    sequence uses."""
+    kept = kept_sequence_ids()
+    old_sequences = list(Sequence.objects.exclude(pk__in=kept).select_related("camera"))
+    cutoff = now - dt.timedelta(hours=settings.FRAME_RETENTION_HOURS)
+    needed = Q(sequences__in=kept) | Q(pk__in=protected_frame_ids())
+    old_frames = list(Frame.objects.filter(captured_at__lt=cutoff).exclude(needed).distinct())
+    return Plan(sequences=old_sequences, frames=old_frames)
+
+
+def plan_quota(plan: Plan) -> Plan:
+    """Add the oldest frames, then the oldest sequences (never a camera's latest), until what
+    remains fits the quota."""
+    quota = settings.MEDIA_QUOTA_MB * 2**20
+    if not quota:
+        return plan
+    excess = stored_bytes() - plan.bytes - quota
+    if excess <= 0:
+        return plan
+    latest = {c.sequences.values_list("pk", flat=True).first() for c in Camera.objects.all()}
+    skip_frames = {f.pk for f in plan.frames} | protected_frame_ids()
+    for frame in oldest_frames(skip_frames, needed_by=latest):
+        if excess <= 0:
+            return plan
+        plan.frames.append(frame)
+        excess -= frame.size_bytes
+    skip_sequences = {s.pk for s in plan.sequences} | latest
+    for sequence in Sequence.objects.exclude(pk__in=skip_sequences).order_by("built_at"):
+        if excess <= 0:
+            break
+        plan.sequences.append(sequence)
+        excess -= sequence.gif_bytes + sequence.mp4_bytes + sequence.webp_bytes
+    return plan
+
+
+def oldest_frames(skip: set[int], needed_by: set[int | None]) -> Iterable[Frame]:
+    candidates = Frame.objects.exclude(pk__in=skip).exclude(sequences__in=needed_by - {None})
+    return candidates.order_by("captured_at").distinct().iterator(chunk_size=500)
+
+
+def plan_cleanup(now: dt.datetime) -> Plan:
+    return plan_quota(plan_retention(now))
+
+
+# Temp files of a write that was killed (power cut, SIGKILL) are swept once surely abandoned.
+STALE_TEMP_AGE = dt.timedelta(hours=1)
+
+
+def remove_stale_temp_files(now: dt.datetime) -> int:
+    cutoff = (now - STALE_TEMP_AGE).timestamp()
+    removed = 0
+    for path in Path(settings.MEDIA_ROOT).rglob("*.tmp"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def remove_files(relative_paths: Iterable[str]) -> None:
+    root = Path(settings.MEDIA_ROOT)
+    for relative in relative_paths:
+        (root / relative).unlink(missing_ok=True)
+
+
+def apply_plan(plan: Plan, progress: Callable[[int, int], None] | None = None) -> int:
+    """Delete rows first, then files: a crash in between leaves stray files, never rows
+    pointing at missing files."""
+    total, done = plan.items, 0
+    for sequence in plan.sequences:
+        files = sequence.files()
+        sequence.delete()
+        remove_files(files)
+        done += 1
+        if progress:
+            progress(done, total)
+    for frame in plan.frames:
+        Frame.objects.filter(pk=frame.pk).delete()
+        remove_files([frame.file])
+        done += 1
+        if progress:
+            progress(done, total)
+    if done:
+        log.info("cleanup freed %d sequences and %d frames", len(plan.sequences), len(plan.frames))
+    return plan.bytes

@@ -1,0 +1,41 @@
+"""A camera whose server accepts connections and never answers must not delay another
+camera's frames: both are real servers here, a silent TCP socket and gst-rtsp-server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from cameras.models import Camera, Frame, SourceKind
+from cameras.shifts import run_shift
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_keeps_a_healthy_rtsp_camera_on_its_slots_while_another_hangs(
+    rtsp_camera, silent_server, camera_password
+):
+    timing = {"update_interval_minutes": 1, "frames_per_sequence": 30}  # a slot every 2 s
+    healthy = Camera.objects.create(
+        name="healthy", slug="healthy", location_name="A", source_kind=SourceKind.RTSP,
+        source_url=rtsp_camera.url, username="admin", password=camera_password, **timing,
+    )  # fmt: skip
+    hung = Camera.objects.create(
+        name="hung", slug="hung", location_name="B", source_kind=SourceKind.RTSP,
+        source_url=f"rtsp://127.0.0.1:{silent_server.port}/stream0", **timing,
+    )  # fmt: skip
+    start = timezone.now() + dt.timedelta(seconds=1)
+    end = start + dt.timedelta(seconds=12)
+    run_shift(start, end)
+
+    slots = healthy.slots_between(start, end)
+    taken = list(Frame.objects.filter(camera=healthy).order_by("captured_at"))
+    assert len(taken) == len(slots) >= 5
+    lateness = [(f.captured_at - s).total_seconds() for f, s in zip(taken, slots, strict=True)]
+    assert max(lateness) < 1.0, lateness
+    hung.refresh_from_db()
+    assert not Frame.objects.filter(camera=hung).exists()
+    assert hung.last_error == "Timed out."
+    assert hung.health in ("degraded", "offline")

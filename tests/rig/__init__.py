@@ -1,0 +1,20 @@
+"""Real local servers that stand in for IP cameras in tests and benchmarks.
+
+Each binds 127.0.0.1 on a free port. `RigUnavailable` means a system dependency is missing;
+the pytest fixtures turn it into a skip that says which.
+"""
+
+from __future__ import annotations
+
+import socket
+
+
+class RigUnavailable(RuntimeError):
+    """A rig server cannot run here (a system package is missing); the message says why."""
+
+
+def free_port() -> int:
+    """A TCP port free right now on 127.0.0.1 (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import time_machine
+from django.utils import timezone
+
+from cameras.capture import capture_frame
+from cameras.models import Frame
+from sequences.builder import build_sequence
+from sequences.models import Sequence, SequenceSettings
+from sequences.retention import apply_plan, plan_cleanup, stored_bytes
+from tests.factories import ScriptedSource, frames, grab
+
+START = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def build_at(camera, when):
+    with time_machine.travel(when, tick=False):
+        return build_sequence(camera)
+
+
+def test_it_keeps_only_the_newest_sequences_per_camera(camera, media_root):
+    SequenceSettings.objects.create(camera=camera, keep_sequences=2)
+    frames(camera, 5, START)
+    built = [build_at(camera, START + dt.timedelta(minutes=i)) for i in range(4)]
+    apply_plan(plan_cleanup(START + dt.timedelta(minutes=5)))
+    assert list(Sequence.objects.order_by("built_at")) == built[2:]
+    for gone in built[:2]:
+        assert not any((Path(media_root) / f).exists() for f in gone.files())
+    for kept in built[2:]:
+        assert all((Path(media_root) / f).exists() for f in kept.files())
+
+
+def test_it_deletes_old_frames_that_no_kept_sequence_needs(camera, media_root, settings):
+    settings.FRAME_RETENTION_HOURS = 1
+    old = frames(camera, 5, START)
+    used = frames(camera, 5, START + dt.timedelta(minutes=10))
+    build_at(camera, START + dt.timedelta(minutes=11))
+    fresh = frames(camera, 5, START + dt.timedelta(hours=3))
+    apply_plan(plan_cleanup(START + dt.timedelta(hours=3, minutes=1)))
+    remaining = set(Frame.objects.values_list("pk", flat=True))
+    assert remaining == {f.pk for f in used + fresh}
+    assert not any((Path(media_root) / f.file).exists() for f in old)
+
+
+def test_it_holds_the_disk_quota_while_frames_keep_arriving(camera, settings):
+    """Frames every 6 s, each ~60 KB, with a 1 MB cap: the guard runs on every frame."""
+    settings.MEDIA_QUOTA_MB = 1
+    source = ScriptedSource([grab(320, 180, seed=i) for i in range(40)])
+    for i in range(40):
+        with time_machine.travel(START + dt.timedelta(seconds=6 * i), tick=False):
+            capture_frame(camera, source)
+        assert stored_bytes() <= 2**20 + 80_000  # at most the one frame just stored over
+    assert Frame.objects.count() >= camera.frames_per_sequence
+
+
+def test_it_never_frees_the_frames_of_the_next_build(camera, settings):
+    settings.MEDIA_QUOTA_MB = 1
+    settings.FRAME_RETENTION_HOURS = 0
+    newest = frames(camera, 5, START)
+    apply_plan(plan_cleanup(timezone.now()))
+    assert set(Frame.objects.values_list("pk", flat=True)) == {f.pk for f in newest}
+
+
+def test_it_sweeps_temp_files_abandoned_by_a_killed_write(media_root):
+    import os
+
+    from sequences.retention import remove_stale_temp_files
+
+    folder = Path(media_root) / "sequences" / "cam"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".a.gif.x.tmp", folder / ".b.gif.y.tmp"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"being written")
+    an_hour_ago = timezone.now().timestamp() - 3700
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert remove_stale_temp_files(timezone.now()) == 1
+    assert not old.exists() and fresh.exists()
