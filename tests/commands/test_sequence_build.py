@@ -15,9 +15,9 @@ START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
 
 
 def test_it_builds_gif_mp4_and_webp_with_exact_durations(camera, media_root):
-    camera.frames_per_sequence = 10
-    camera.save()
-    SequenceSettings.objects.create(camera=camera, frame_duration="0.5")
+    call_command("camera", "update", camera.name, "--frames", "10", "--frame-duration", "0.5",
+                 stdout=StringIO())  # fmt: skip
+    assert SequenceSettings.objects.get(camera=camera).duration_ms == 500
     frames(camera, 10, START)
     out = StringIO()
     call_command("sequence", "build", camera.name, stdout=out)
@@ -35,6 +35,14 @@ def test_it_builds_gif_mp4_and_webp_with_exact_durations(camera, media_root):
         assert sum(1 for _ in container.decode(video=0)) == 10
     with Image.open(media_root / sequence.webp) as webp:
         assert getattr(webp, "n_frames", 1) == 10
+        assert webp.info["loop"] == 0
+    # Each frame carries its own capture time in the overlay's bottom bar.
+    with Image.open(media_root / sequence.gif) as gif:
+        bars = {
+            f.convert("RGB").crop((f.width // 2, int(f.height * 0.9), f.width, f.height)).tobytes()
+            for f in ImageSequence.Iterator(gif)
+        }
+    assert len(bars) == 10
 
 
 def test_it_says_which_camera_is_unknown(db):
