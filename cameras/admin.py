@@ -19,7 +19,7 @@ class CameraForm(forms.ModelForm):
 
     class Meta:
         model = Camera
-        fields = "__all__"
+        exclude: list[str] = []
 
     def clean_password(self) -> str:
         given: str = self.cleaned_data.get("password") or ""

@@ -81,7 +81,11 @@ def plan_quota(plan: Plan) -> Plan:
     excess = stored_bytes() - plan.bytes - quota
     if excess <= 0:
         return plan
-    latest = {c.sequences.values_list("pk", flat=True).first() for c in Camera.objects.all()}
+    latest = {
+        pk
+        for camera in Camera.objects.all()
+        if (pk := camera.sequences.values_list("pk", flat=True).first()) is not None
+    }
     skip_frames = {f.pk for f in plan.frames} | protected_frame_ids()
     for frame in oldest_frames(skip_frames, needed_by=latest):
         if excess <= 0:
@@ -97,8 +101,8 @@ def plan_quota(plan: Plan) -> Plan:
     return plan
 
 
-def oldest_frames(skip: set[int], needed_by: set[int | None]) -> Iterable[Frame]:
-    candidates = Frame.objects.exclude(pk__in=skip).exclude(sequences__in=needed_by - {None})
+def oldest_frames(skip: set[int], needed_by: set[int]) -> Iterable[Frame]:
+    candidates = Frame.objects.exclude(pk__in=skip).exclude(sequences__in=needed_by)
     return candidates.order_by("captured_at").distinct().iterator(chunk_size=500)
 
 

@@ -50,8 +50,10 @@ def test_it_adds_and_checks_a_digest_camera_without_ever_showing_the_password(
     bad.write_text(camera_password + "-wrong")
     outputs = []
 
-    added = cli("camera", "add", "Gate", "--url", rtsp_camera.url, "--username", "admin",
-                "--password-file", str(good), "--update-interval", "1", "--frames", "30")  # fmt: skip
+    added = cli(
+        "camera", "add", "Gate", "--url", rtsp_camera.url, "--username", "admin",
+        "--password-file", str(good), "--update-interval", "1", "--frames", "30",
+    )  # fmt: skip
     outputs.append(added.stdout + added.stderr)
     assert added.returncode == 0, added.stderr
 
