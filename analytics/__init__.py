@@ -1,4 +1,4 @@
-"""Road region, road condition and weather (issue #5 builds it).
+"""Road region, road condition and weather (issue #5).
 
-Until then the overlay shows a placeholder for the condition.
+Other apps read the current state through `analytics.service.current_conditions(camera)`.
 """

@@ -163,6 +163,17 @@ FRAME_RETENTION_HOURS = env.int("FRAME_RETENTION_HOURS", default=24)
 # Cap on frames and sequences together (MB); the oldest go first. 0 turns the cap off.
 MEDIA_QUOTA_MB = env.int("MEDIA_QUOTA_MB", default=2048)
 
+# Weather services; tests point these at a local server serving recorded responses.
+NWS_API_URL = env.str("NWS_API_URL", default="https://api.weather.gov")
+OPEN_METEO_API_URL = env.str("OPEN_METEO_API_URL", default="https://api.open-meteo.com")
+# The NWS asks every client to identify itself with a contact.
+WEATHER_USER_AGENT = env.str(
+    "WEATHER_USER_AGENT", default="imgserv/0.1 (+https://github.com/imgserv/imgserv)"
+)
+WEATHER_TIMEOUT_S = env.float("WEATHER_TIMEOUT_S", default=10.0)
+# How long the last good forecast keeps serving while the provider is down.
+FORECAST_MAX_AGE_HOURS = env.int("FORECAST_MAX_AGE_HOURS", default=6)
+
 # /health reports the worker as missing when its capture clock has not ticked for this long.
 WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=180)
 # /health fails below this much free space in the data folder.

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from sequences.views.health import health
 from sequences.views.latest import (
@@ -26,5 +26,6 @@ urlpatterns = [
     ),
     path("health", health, name="health"),
     path("status", StatusView.as_view(), name="status"),
+    path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]

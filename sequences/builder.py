@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from analytics.service import current_conditions
 from cameras.models import Camera, Frame
 from sequences import live
 from sequences.choices import OptimisationLevel, OutputFormat, OverlayStyle
@@ -58,13 +59,20 @@ def load_frame(frame: Frame, box: tuple[int, int]) -> Image.Image:
 
 
 def render_frames(camera: Camera, frames: list[Frame], opts: SequenceSettings) -> list[Image.Image]:
+    """Each frame stamped with its own capture time; condition, temperature and alerts are the
+    current ones, shared by the whole sequence."""
     box = (opts.output_width, opts.output_height)
     style = OverlayStyle(opts.overlay_style)
+    now = current_conditions(camera)
     images = []
     for frame in frames:
         image = load_frame(frame, box)
         info = OverlayInfo(
-            place=camera.location_name, captured_at=frame.captured_at.astimezone(camera.tz)
+            place=camera.location_name,
+            captured_at=frame.captured_at.astimezone(camera.tz),
+            condition=now.label,
+            temperature_c=now.temperature_c,
+            alerts=tuple(now.alerts[:2]),
         )
         images.append(draw_overlay(image, info, style))
     return images

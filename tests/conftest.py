@@ -12,11 +12,17 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 TESTDATA = SHARED / "testdata"
 
 
+# Tests talk to 127.0.0.1 only: a weather call that no test routed to its own local server
+# fails at once on this closed port instead of reaching the real API.
+NO_WEATHER = "http://127.0.0.1:9"
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path: Path) -> Path:
     """Every test writes its frames and sequences into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path
+    settings.NWS_API_URL = settings.OPEN_METEO_API_URL = NO_WEATHER
     return settings.MEDIA_ROOT
 
 

@@ -21,6 +21,8 @@ import pytest
 import websockets
 from PIL import Image, ImageSequence
 
+from tests.conftest import NO_WEATHER
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
@@ -44,6 +46,8 @@ def server(tmp_path_factory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("data")
     port = free_port()
     env = {**os.environ, "IMGSRV_DATA_DIR": str(data), "PORT": str(port), "PY": sys.executable}
+    # The worker's forecast schedule must stay on loopback too.
+    env.update(NWS_API_URL=NO_WEATHER, OPEN_METEO_API_URL=NO_WEATHER)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     manage = [sys.executable, "manage.py"]
     for command in (["migrate", "--noinput", "-v0"], ["ensure_admin"], ["demo"]):

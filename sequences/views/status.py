@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.service import current_conditions
 from cameras.models import Camera
 from sequences.choices import OutputFormat
 from sequences.health import run_checks
@@ -55,7 +57,26 @@ def camera_status(camera: Camera) -> dict[str, Any]:
         "update_interval_minutes": camera.update_interval_minutes,
         "last_build_error": opts.last_build_error if opts else "",
         "last_sequence": sequence_status(camera.sequences.first()),
+        "conditions": conditions_status(camera),
     }
+
+
+def conditions_status(camera: Camera) -> dict[str, Any]:
+    now = current_conditions(camera)
+    return {
+        "level": now.label,
+        "measured_at": now.measured_at,
+        "confidence": now.confidence,
+        "temperature_c": now.temperature_c,
+        "alerts": now.alerts,
+        "forecast": now.forecast_status,
+        "forecast_message": now.forecast_message,
+    }
+
+
+# Sections that apps above this one add to /status (publishing adds "publishing"), so the
+# view can show them without importing upward.
+EXTRA_SECTIONS: dict[str, Callable[[], Any]] = {}
 
 
 class StatusView(APIView):
@@ -73,5 +94,6 @@ class StatusView(APIView):
                 "healthy": all(c["ok"] for c in checks.values()),
                 "checks": checks,
                 "cameras": [camera_status(c) for c in cameras],
+                **{name: section() for name, section in EXTRA_SECTIONS.items()},
             }
         )

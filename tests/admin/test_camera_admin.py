@@ -36,6 +36,10 @@ def form(**overrides: str) -> dict[str, str]:
         "sequence_settings-0-output_height": "540",
         "sequence_settings-0-overlay_style": "minimal",
         "sequence_settings-0-keep_sequences": "24",
+        "road_region-TOTAL_FORMS": "0",
+        "road_region-INITIAL_FORMS": "0",
+        "road_region-MIN_NUM_FORMS": "0",
+        "road_region-MAX_NUM_FORMS": "1",
     }
     data.update(overrides)
     return data
@@ -94,3 +98,25 @@ def test_it_never_sends_the_stored_password_back_and_keeps_it_when_left_empty(st
     assert response.status_code == 302, response.content.decode()[:3000]
     camera.refresh_from_db()
     assert camera.password == "never-shown-pw"
+
+
+def test_it_shows_the_road_boundary_block_on_the_camera_page(staff_client, camera):
+    page = staff_client.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()
+    assert f'data-url="/analytics/road-boundaries?camera={camera.slug}"' in page
+    assert "analytics/road_boundary.js" in page
+
+
+def test_it_saves_an_operator_road_polygon_from_the_camera_page(staff_client, camera):
+    from analytics.models import RoadRegion
+
+    data = form(name=camera.name, slug=camera.slug)
+    data.update(
+        {
+            "road_region-TOTAL_FORMS": "1",
+            "road_region-0-operator_polygon": "[[0.1, 0.9], [0.5, 0.5], [0.9, 0.9]]",
+        }
+    )
+    response = staff_client.post(f"/admin/cameras/camera/{camera.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    region = RoadRegion.objects.get(camera=camera)
+    assert region.effective_polygon() == [(0.1, 0.9), (0.5, 0.5), (0.9, 0.9)]

@@ -1,0 +1,310 @@
+"""Road condition of one frame (or a few frames of one camera) inside the road mask.
+
+The method is deliberately explainable, so an operator can tell why a frame got its level:
+
+1. Work on a small copy (320 px wide): the features are regional, and it keeps a 1280×720
+   frame well under 30 ms. Several frames of a still camera are merged by a per-pixel median
+   first, which removes vehicles that pass through.
+2. Grey-world white balance, so snow under orange street lights or in blue shade is still
+   "white" (low saturation) while grey asphalt stays grey.
+3. Snow is bright *relative to the scene* (the closed product's fixed V ≥ 200 called sunlit
+   concrete snow and missed snow on overcast days), low in saturation and smooth in texture.
+4. Lane paint is removed by a morphological opening (paint is thinner than the kernel),
+   white vehicles by dropping compact blobs whose outline is a strong edge (snow fades out),
+   and headlight glare by dropping small saturated blobs. Only what remains counts as snow.
+5. Wetness comes from the signs of a glossy surface: mirror-like sky reflections
+   (large-scale brightness variation over little fine texture), specular highlights, and
+   pavement darker than the rest of the scene.
+6. Ice needs a temperature at or below freezing *and* evidence: a wet/glossy surface or
+   partial snow and slush. Without a temperature there is no "Ice Possible".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from django.db import models
+
+WORK_WIDTH = 320
+# Lane paint near the camera is at most ~20 px wide at 1280 px, i.e. ~5 px here.
+PAINT_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+
+
+class Level(models.TextChoices):
+    CLEAR = "clear", "Clear"
+    LIGHT = "light", "Light"
+    MODERATE = "moderate", "Moderate"
+    HEAVY = "heavy", "Heavy"
+    ICE_POSSIBLE = "ice_possible", "Ice Possible"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What the classifier decides with; `ConditionThresholds` rows override the defaults."""
+
+    light: float = 0.10
+    moderate: float = 0.25
+    heavy: float = 0.50
+    ice: float = 0.45
+    freezing_c: float = 0.0
+    snow_max_saturation: int = 35
+    # Snow must be at least this bright relative to the bright end of the scene (90th pct).
+    snow_relative_value: float = 0.78
+    snow_min_value: int = 110
+    snow_max_texture: float = 14.0
+    night_brightness: float = 0.22
+
+
+@dataclass(frozen=True)
+class Condition:
+    level: str
+    snow_coverage: float
+    wetness: float
+    ice_likelihood: float
+    brightness: float
+    confidence: float
+    is_night: bool
+    road_pixels: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """The small, white-balanced working copy and the per-pixel maps the features share."""
+
+    bgr: np.ndarray
+    hsv: np.ndarray
+    gray: np.ndarray
+    texture: np.ndarray
+    road: np.ndarray
+    scale: float
+
+
+def classify(
+    frames: np.ndarray | Sequence[np.ndarray],
+    road_mask: np.ndarray | None = None,
+    temperature_c: float | None = None,
+    thresholds: Thresholds | None = None,
+) -> Condition:
+    """Classify the road in `frames` (BGR, one array or a list of the same camera's frames).
+
+    `road_mask` is any-size, non-zero on the road; None means the whole frame.
+    """
+    t = thresholds or Thresholds()
+    scene = _prepare(frames, road_mask)
+    road_count = int(np.count_nonzero(scene.road))
+    brightness = float(scene.hsv[..., 2].mean()) / 255.0
+    is_night = brightness < t.night_brightness
+    if road_count == 0:
+        return Condition(Level.CLEAR, 0.0, 0.0, 0.0, brightness, 0.0, is_night, 0)
+    snow, glare = _snow_mask(scene, t)
+    coverage = float(np.count_nonzero(snow)) / road_count
+    wetness = _wetness(scene, snow)
+    ice = _ice_likelihood(temperature_c, wetness, coverage, t)
+    glare_fraction = float(np.count_nonzero(glare & scene.road)) / road_count
+    level = _level(coverage, ice, temperature_c, is_night, glare_fraction, t)
+    return Condition(
+        level=level,
+        snow_coverage=round(coverage, 4),
+        wetness=round(wetness, 4),
+        ice_likelihood=round(ice, 4),
+        brightness=round(brightness, 4),
+        confidence=round(_confidence(scene, road_count, is_night, glare_fraction), 4),
+        is_night=is_night,
+        road_pixels=round(road_count * scene.scale * scene.scale),
+    )
+
+
+def _prepare(frames: np.ndarray | Sequence[np.ndarray], road_mask: np.ndarray | None) -> _Scene:
+    stack = [frames] if isinstance(frames, np.ndarray) else list(frames)
+    h, w = stack[0].shape[:2]
+    scale = w / WORK_WIDTH
+    size = (WORK_WIDTH, max(1, round(h / scale)))
+    small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in stack]
+    bgr = small[0] if len(small) == 1 else np.median(np.stack(small), axis=0).astype(np.uint8)
+    bgr = _grey_world(bgr)
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    if road_mask is None:
+        road = np.ones(gray.shape, dtype=bool)
+    else:
+        road = cv2.resize(road_mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    return _Scene(
+        bgr=bgr,
+        hsv=cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV),
+        gray=gray,
+        texture=local_std(gray, 5),
+        road=road,
+        scale=scale,
+    )
+
+
+def _grey_world(bgr: np.ndarray) -> np.ndarray:
+    """Scale channels so the scene's near-neutral surfaces average to grey.
+
+    Estimating on all pixels would tint snow magenta in a green landscape; the fairly
+    unsaturated ones on the ground (road, snow, concrete) carry the colour of the light.
+    Gains are capped, so a scene that is truly one colour is not turned grey.
+    """
+    # The ground only: a blue sky would otherwise make white snow look yellow.
+    pixels = bgr[bgr.shape[0] // 3 :].reshape(-1, 3).astype(np.float32)
+    high, low = pixels.max(axis=1), pixels.min(axis=1)
+    usable = pixels[(high < 250) & (high - low < 0.25 * high + 1)]
+    if len(usable) < 0.05 * len(pixels):
+        usable = pixels[high < 250]
+    if len(usable) < 100:
+        return bgr
+    means = usable.mean(axis=0) + 1e-3
+    gains = np.clip(means.mean() / means, 0.75, 1.4)
+    return np.clip(bgr * gains, 0, 255).astype(np.uint8)
+
+
+def local_std(gray: np.ndarray, size: int) -> np.ndarray:
+    g = gray.astype(np.float32)
+    mean = cv2.blur(g, (size, size))
+    sq = cv2.blur(g * g, (size, size))
+    return np.sqrt(np.maximum(sq - mean * mean, 0))
+
+
+def _snow_mask(scene: _Scene, t: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels that count as snow, and the glare blobs that were refused."""
+    hue, sat, val = scene.hsv[..., 0], scene.hsv[..., 1], scene.hsv[..., 2]
+    reference = _reference_brightness(val)
+    v_min = max(t.snow_min_value, t.snow_relative_value * reference)
+    # Snow in shade reflects the blue sky: allow more saturation for blue hues.
+    sat_max = np.where((hue >= 90) & (hue <= 130), 2 * t.snow_max_saturation, t.snow_max_saturation)
+    white = (sat <= sat_max) & (val >= v_min) & (scene.texture <= t.snow_max_texture)
+    white = (white & scene.road).astype(np.uint8)
+    # Opening removes structures thinner than the kernel: lane paint, kerbs, cables.
+    opened = cv2.morphologyEx(white, cv2.MORPH_OPEN, PAINT_KERNEL)
+    glare = _glare(scene)
+    opened[glare] = 0
+    return _drop_vehicles(opened, scene), glare
+
+
+def _reference_brightness(val: np.ndarray) -> float:
+    """How bright snow would be in this exposure: like the sky, or the brightest ground.
+
+    Snow reflects about as much light as an overcast sky sends; concrete a third of it. The
+    sky is the top strip when it is bright; under trees the bright end of the ground stands in.
+    """
+    h = val.shape[0]
+    sky = float(np.median(val[: max(1, h // 8)]))
+    ground = float(np.percentile(val[h // 4 :], 95))
+    return max(sky, ground)
+
+
+def _glare(scene: _Scene) -> np.ndarray:
+    """Small saturated blobs: headlights, street lamps and their halos on the road."""
+    hot = (scene.hsv[..., 2] >= 245).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(hot, connectivity=8)
+    limit = 0.01 * hot.size
+    small = np.zeros(count, dtype=bool)
+    small[1:] = stats[1:, cv2.CC_STAT_AREA] < limit
+    glare = small[labels]
+    # Their halo: a few pixels around each blob are over-exposed as well.
+    return cv2.dilate(glare.astype(np.uint8), PAINT_KERNEL, iterations=2) > 0
+
+
+def _drop_vehicles(candidates: np.ndarray, scene: _Scene) -> np.ndarray:
+    """Remove compact blobs with a strong edge all round (vehicles); snow edges fade out."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    if count <= 1:
+        return candidates.astype(bool)
+    # Widened a little so a 1-px edge line can fill the few-pixel ring round a blob.
+    edges = cv2.dilate(cv2.Canny(scene.gray, 60, 150), np.ones((3, 3), np.uint8)) > 0
+    keep = np.zeros(count, dtype=bool)
+    min_area = max(4, int(0.002 * np.count_nonzero(scene.road)))
+    max_vehicle = 0.06 * candidates.size
+    for i in range(1, count):
+        area = stats[i, cv2.CC_STAT_AREA]
+        if area < min_area:
+            continue
+        keep[i] = area > max_vehicle or not _is_vehicle(labels, stats[i], i, edges)
+    return keep[labels]
+
+
+def _is_vehicle(labels: np.ndarray, stat: np.ndarray, index: int, edges: np.ndarray) -> bool:
+    x, y, w, h = (int(v) for v in stat[:4])
+    fill = stat[cv2.CC_STAT_AREA] / max(1, w * h)
+    aspect = max(w, h) / max(1, min(w, h))
+    if fill < 0.5 or aspect > 3.5:
+        return False
+    pad = 3
+    y0, y1, x0, x1 = max(0, y - pad), y + h + pad, max(0, x - pad), x + w + pad
+    blob = (labels[y0:y1, x0:x1] == index).astype(np.uint8)
+    ring = cv2.dilate(blob, PAINT_KERNEL) - cv2.erode(blob, PAINT_KERNEL)
+    ring_count = int(np.count_nonzero(ring))
+    strong = int(np.count_nonzero(edges[y0:y1, x0:x1] & (ring > 0)))
+    return ring_count > 0 and strong / ring_count > 0.25
+
+
+def _wetness(scene: _Scene, snow: np.ndarray) -> float:
+    """0–1 from reflections, highlights and darkening of the bare part of the road."""
+    bare = scene.road & ~snow
+    if np.count_nonzero(bare) < 50:
+        return 0.0
+    gray = scene.gray.astype(np.float32)
+    broad = cv2.GaussianBlur(gray, (0, 0), 6)
+    fine = float(np.median(scene.texture[bare]))
+    # A mirror-like surface varies a lot at large scale but has little grain.
+    gloss = float(np.std(broad[bare])) / (fine + 4.0)
+    val = scene.hsv[..., 2]
+    highlight = float(np.mean((val[bare] >= 200) & (scene.hsv[..., 1][bare] <= 60)))
+    darkness = 1.0 - float(np.median(val[bare])) / (float(np.median(val)) + 1.0)
+    score = 0.5 * _ramp(gloss, 2.0, 6.0) + 0.3 * _ramp(highlight, 0.01, 0.08)
+    return float(np.clip(score + 0.2 * _ramp(darkness, 0.0, 0.4), 0.0, 1.0))
+
+
+def _ice_likelihood(
+    temperature_c: float | None, wetness: float, coverage: float, t: Thresholds
+) -> float:
+    """Evidence of a glossy or slushy surface, weighted by how cold it is."""
+    if temperature_c is None:
+        return 0.0
+    # Road surfaces lag the air: up to 2 °C above freezing still counts a little.
+    cold = _ramp(t.freezing_c + 2.0 - temperature_c, 0.0, 2.0)
+    slush = _ramp(coverage, 0.02, t.light) if coverage < t.heavy else 0.3
+    return float(np.clip(cold * max(wetness, 0.8 * slush), 0.0, 1.0))
+
+
+def _level(
+    coverage: float,
+    ice: float,
+    temperature_c: float | None,
+    is_night: bool,
+    glare_fraction: float,
+    t: Thresholds,
+) -> str:
+    snow = Level.CLEAR
+    if coverage >= t.heavy:
+        snow = Level.HEAVY
+    elif coverage >= t.moderate:
+        snow = Level.MODERATE
+    elif coverage >= t.light:
+        snow = Level.LIGHT
+    if snow == Level.HEAVY and is_night and glare_fraction > 0.02:
+        # Lit night scenes over-expose; with glare on the road, Heavy is not trustworthy.
+        snow = Level.MODERATE
+    freezing = temperature_c is not None and temperature_c <= t.freezing_c
+    # Ice is the greater hazard than a thin snow cover, so it wins over Clear and Light.
+    if freezing and ice >= t.ice and snow in (Level.CLEAR, Level.LIGHT):
+        return Level.ICE_POSSIBLE
+    return snow
+
+
+def _confidence(scene: _Scene, road_count: int, is_night: bool, glare_fraction: float) -> float:
+    base = 0.5 if is_night else 0.9
+    size = _ramp(road_count, 300, 3000)
+    contrast = _ramp(float(scene.gray.std()), 8.0, 30.0)
+    return base * (0.4 + 0.6 * size) * (0.5 + 0.5 * contrast) * (1.0 - min(0.5, glare_fraction))
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    """0 at `low`, 1 at `high`, linear between."""
+    return float(np.clip((value - low) / (high - low), 0.0, 1.0))

@@ -1,0 +1,113 @@
+"""The analytics endpoints: current, history (validated) and the road boundary image."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from analytics.models import ConditionReading, RoadRegion
+from cameras.capture import store_frame
+from cameras.sources import Grab
+
+pytestmark = pytest.mark.urls("analytics.urls")
+
+
+def road_jpeg() -> bytes:
+    frame = np.full((360, 640, 3), (60, 130, 60), np.uint8)
+    cv2.fillPoly(frame, [np.array([[250, 150], [390, 150], [620, 359], [20, 359]])], (90, 90, 90))
+    return cv2.imencode(".jpg", frame)[1].tobytes()
+
+
+@pytest.fixture
+def stored(camera):
+    now = timezone.now()
+    frame = store_frame(camera, Grab(jpeg=road_jpeg(), width=640, height=360), now)
+    RoadRegion.objects.create(camera=camera, operator_polygon=[[0.0, 1.0], [0.5, 0.5], [1.0, 1.0]])
+    return frame
+
+
+def reading(camera, minutes_ago: float, level: str = "clear") -> ConditionReading:
+    return ConditionReading.objects.create(
+        camera=camera,
+        measured_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+        level=level,
+        snow_coverage=0.0,
+        wetness=0.1,
+        ice_likelihood=0.0,
+        brightness=0.5,
+        confidence=0.9,
+    )
+
+
+def test_it_shows_the_current_condition(client, camera):
+    reading(camera, 5, "moderate")
+    data = client.get("/analytics", {"camera": camera.slug}).json()
+    assert (data["condition"]["label"], data["current"]) == ("Moderate", True)
+    assert data["forecast"]["status"] == "no_location"
+
+
+def test_it_answers_404_for_an_unknown_camera(client, camera):
+    response = client.get("/analytics", {"camera": "nope"})
+    assert response.status_code == 404
+    assert "nope" in response.json()["error"]
+
+
+def test_it_returns_history_of_the_asked_hours(client, camera):
+    for minutes in (10, 90, 200):
+        reading(camera, minutes)
+    data = client.get("/analytics/history", {"camera": camera.slug, "hours": "2"}).json()
+    assert len(data["readings"]) == 2
+
+
+@pytest.mark.parametrize("hours", ["0", "169", "abc", "1.5"])
+def test_it_refuses_bad_hours_with_a_clear_message(client, camera, hours):
+    response = client.get("/analytics/history", {"camera": camera.slug, "hours": hours})
+    assert response.status_code == 400
+    assert "whole number from 1 to 168" in response.json()["error"]
+
+
+def test_it_serves_the_road_boundary_as_png_with_headers(client, stored):
+    response = client.get("/analytics/road-boundaries", {"camera": "main-street"})
+    assert response["Content-Type"] == "image/png"
+    image = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    assert image.shape == (360, 640, 3)
+    assert int(response["X-Road-Pixels"]) > 0
+    assert response["X-Road-Source"] == "operator"
+    assert response["X-Road-Frame-Time"] == stored.captured_at.isoformat()
+
+
+def test_it_serves_the_raw_jpeg(client, stored):
+    response = client.get("/analytics/road-boundaries", {"camera": "main-street", "format": "jpeg"})
+    assert response.content[:2] == b"\xff\xd8"
+
+
+def test_it_serves_the_metadata_as_json(client, stored):
+    data = client.get(
+        "/analytics/road-boundaries", {"camera": "main-street", "format": "json"}
+    ).json()
+    assert (data["contours"], data["source"]) == (1, "operator")
+    assert 20 < data["coverage_percent"] < 30
+
+
+def test_it_never_grabs_from_the_camera(client, camera, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("grabbed")
+
+    monkeypatch.setattr("cameras.sources.demo.DemoSource.grab", forbidden, raising=False)
+    response = client.get("/analytics/road-boundaries", {"camera": camera.slug})
+    assert response.status_code == 404
+    assert "No stored frame" in response.json()["error"]
+
+
+def test_it_detects_a_road_when_none_is_stored(client, camera):
+    store_frame(camera, Grab(jpeg=road_jpeg(), width=640, height=360), timezone.now())
+    data = client.get(
+        "/analytics/road-boundaries", {"camera": camera.slug, "format": "json"}
+    ).json()
+    assert data["source"].startswith("colour")
+    assert data["road_pixels"] > 10000

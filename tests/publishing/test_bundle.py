@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+
+from publishing.bundle import build_bundle
+from tests.publishing.conftest import CAMERA_HOST, CAMERA_PASSWORD
+
+
+def test_it_writes_pages_assets_and_latest_files_per_camera(build, tmp_path):
+    build()
+    bundle = build_bundle(tmp_path / "out")
+    names = sorted(str(p.relative_to(bundle.path)) for p in bundle.path.rglob("*") if p.is_file())
+    assert names == [
+        "iframe.html",
+        "index.html",
+        "main-street/latest.gif",
+        "main-street/latest.jpg",
+        "main-street/latest.mp4",
+        "main-street/latest.webp",
+        "status.json",
+        "style.css",
+        "viewer.js",
+    ]
+    assert bundle.files == 9
+    assert (bundle.path / "main-street/latest.jpg").read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_it_publishes_only_the_newest_sequence(build, tmp_path):
+    build()
+    newest = build()
+    bundle = build_bundle(tmp_path / "out")
+    assert bundle.sequence_ids == [newest.pk]
+    media = Path(settings.MEDIA_ROOT)
+    assert (bundle.path / "main-street/latest.gif").read_bytes() == (
+        media / newest.gif
+    ).read_bytes()
+
+
+def test_it_writes_public_fields_and_relative_urls_in_status_json(build, tmp_path):
+    sequence = build()
+    bundle = build_bundle(tmp_path / "out")
+    status = json.loads((bundle.path / "status.json").read_text())
+    camera = status["cameras"][0]
+    assert camera["name"] == "Main Street"
+    assert camera["location_name"] == "Main St at 5th Ave"
+    assert camera["built_at"] == sequence.built_at.isoformat()
+    assert camera["files"]["mp4"] == "main-street/latest.mp4"
+    assert set(camera) <= {
+        "slug", "name", "location_name", "time_zone", "update_interval_minutes",
+        "stale_after_seconds", "built_at", "first_captured_at", "last_captured_at",
+        "newest_frame_at", "frame_count", "width", "height", "files", "condition",
+        "temperature_c", "alerts",
+    }  # fmt: skip
+    # No analytics reading exists: the bundle says nothing rather than guessing.
+    assert "condition" not in camera
+
+
+def test_it_leaves_out_every_secret_and_internal_detail(build, tmp_path):
+    build()
+    bundle = build_bundle(tmp_path / "out")
+    forbidden = [
+        CAMERA_PASSWORD,
+        CAMERA_HOST,
+        "admin",
+        "ISAPI",
+        str(settings.MEDIA_ROOT),
+        str(settings.DATA_DIR),
+        "sequences/main-street",
+        "frames/main-street",
+    ]
+    for path in bundle.path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for word in forbidden:
+                assert word.encode() not in data, f"{word!r} leaked into {path.name}"
+
+
+def test_it_loads_the_script_from_a_file_and_has_no_inline_script(build, tmp_path):
+    build()
+    bundle = build_bundle(tmp_path / "out")
+    for page in ("index.html", "iframe.html"):
+        html = (bundle.path / page).read_text()
+        assert '<script src="viewer.js" defer></script>' in html
+        assert html.count("<script") == 1
+        assert 'poster="main-street/latest.jpg"' in html
+        assert 'src="main-street/latest.mp4"' in html
+        assert "style=" not in html
+
+
+def test_it_still_publishes_pages_when_no_sequence_exists_yet(db, tmp_path):
+    bundle = build_bundle(tmp_path / "out")
+    assert "No pictures have been published yet" in (bundle.path / "index.html").read_text()
+    assert json.loads((bundle.path / "status.json").read_text())["cameras"] == []
