@@ -1,16 +1,24 @@
 """Read-only analytics endpoints: current condition, history, and the road boundary image.
 
-All of them read stored rows and frames; none of them ever asks a camera for a picture.
+All of them read stored rows and frames; none of them ever asks a camera for a picture. They
+are DRF views so that the public rate limit (REST_FRAMEWORK's throttles) covers them; the
+payload builders are shared with the REST API (`/api/cameras/<slug>/analytics`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from rest_framework.decorators import api_view, content_negotiation_class
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from analytics import boundaries
 from analytics.alerts import ForecastStatus, forecast_state
@@ -28,11 +36,25 @@ class BadRequest(Exception):
         self.status = status
 
 
-def _error(exc: BadRequest) -> JsonResponse:
-    return JsonResponse({"error": str(exc)}, status=exc.status)
+class AnyAccept(BaseContentNegotiation):
+    """The road boundary is an image for `<img>`, whose Accept names image types only: answer
+    in what the view returns instead of refusing with 406."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser:
+        return next(iter(parsers))
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
-def _camera(request: HttpRequest) -> Camera:
+def _error(exc: BadRequest) -> Response:
+    return Response({"error": str(exc)}, status=exc.status)
+
+
+def _camera(request: Request) -> Camera:
     slug = request.GET.get("camera", "").strip()
     if not slug:
         only = list(Camera.objects.filter(enabled=True)[:2])
@@ -45,8 +67,7 @@ def _camera(request: HttpRequest) -> Camera:
     return camera
 
 
-def _hours(request: HttpRequest) -> int:
-    text = request.GET.get("hours", "24").strip()
+def parse_hours(text: str) -> int:
     message = f"hours must be a whole number from 1 to {MAX_HISTORY_HOURS}, not “{text}”."
     try:
         hours = int(text)
@@ -77,52 +98,59 @@ def reading_json(reading: ConditionReading) -> dict[str, Any]:
     }
 
 
-@require_GET
-def analytics_current(request: HttpRequest) -> JsonResponse:
-    try:
-        camera = _camera(request)
-    except BadRequest as exc:
-        return _error(exc)
+def current_payload(camera: Camera) -> dict[str, Any]:
+    """The latest reading, alerts and forecast of one camera."""
     now = timezone.now()
     conditions = current_conditions(camera, now)
     state = forecast_state(camera, now)
     reading = ConditionReading.objects.filter(camera=camera).first()
-    return JsonResponse(
-        {
-            "camera": camera.slug,
-            "condition": reading_json(reading) if reading else None,
-            "current": conditions.level is not None,
-            "temperature_c": conditions.temperature_c,
-            "alerts": [a.to_json() for a in state.alerts],
-            "forecast": {
-                "status": state.status,
-                "message": state.message or ForecastStatus(state.status).label,
-                "provider": state.provider,
-                "fetched_at": _iso(state.fetched_at),
-                "hours": [h.to_json() for h in state.hours],
-            },
-        }
-    )
+    return {
+        "camera": camera.slug,
+        "condition": reading_json(reading) if reading else None,
+        "current": conditions.level is not None,
+        "temperature_c": conditions.temperature_c,
+        "alerts": [a.to_json() for a in state.alerts],
+        "forecast": {
+            "status": state.status,
+            "message": state.message or ForecastStatus(state.status).label,
+            "provider": state.provider,
+            "fetched_at": _iso(state.fetched_at),
+            "hours": [h.to_json() for h in state.hours],
+        },
+    }
 
 
-@require_GET
-def analytics_history(request: HttpRequest) -> JsonResponse:
-    try:
-        camera = _camera(request)
-        hours = _hours(request)
-    except BadRequest as exc:
-        return _error(exc)
+def history_payload(camera: Camera, hours: int) -> dict[str, Any]:
+    """The readings of the last `hours`, oldest first."""
     since = timezone.now() - dt.timedelta(hours=hours)
     readings = ConditionReading.objects.filter(camera=camera, measured_at__gte=since).order_by(
         "measured_at"
     )
-    return JsonResponse(
-        {"camera": camera.slug, "hours": hours, "readings": [reading_json(r) for r in readings]}
-    )
+    return {"camera": camera.slug, "hours": hours, "readings": [reading_json(r) for r in readings]}
 
 
-@require_GET
-def road_boundaries(request: HttpRequest) -> HttpResponse:
+@api_view(["GET"])
+def analytics_current(request: Request) -> Response:
+    try:
+        camera = _camera(request)
+    except BadRequest as exc:
+        return _error(exc)
+    return Response(current_payload(camera))
+
+
+@api_view(["GET"])
+def analytics_history(request: Request) -> Response:
+    try:
+        camera = _camera(request)
+        hours = parse_hours(request.GET.get("hours", "24").strip())
+    except BadRequest as exc:
+        return _error(exc)
+    return Response(history_payload(camera, hours))
+
+
+@api_view(["GET"])
+@content_negotiation_class(AnyAccept)
+def road_boundaries(request: Request) -> HttpResponse:
     try:
         camera = _camera(request)
         kind = request.GET.get("format", "png")
@@ -132,9 +160,9 @@ def road_boundaries(request: HttpRequest) -> HttpResponse:
     except BadRequest as exc:
         return _error(exc)
     if view is None:
-        return JsonResponse({"error": f"No stored frame of “{camera.slug}” yet."}, status=404)
+        return Response({"error": f"No stored frame of “{camera.slug}” yet."}, status=404)
     if kind == "json":
-        response: HttpResponse = JsonResponse(view.metadata())
+        response: HttpResponse = Response(view.metadata())
     elif kind == "jpeg":
         response = HttpResponse(view.jpeg, content_type="image/jpeg")
     else:

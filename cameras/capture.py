@@ -16,7 +16,7 @@ from django.db import IntegrityError
 from django.dispatch import Signal
 from django.utils import timezone
 
-from cameras.models import Camera, Frame, frame_upload_path
+from cameras.models import OFFLINE_AFTER_FAILURES, Camera, Frame, Health, frame_upload_path
 from cameras.sources import CaptureError, Grab, Source
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # Sent after a frame is stored (kwargs: frame). Later stages listen to this rather than
 # capture importing them, so imports keep pointing one way.
 frame_stored = Signal()
+# Sent when a camera's health state changes (kwargs: camera): it recovered, or it started
+# failing, or it went offline. Not on every retry of a failing camera.
+health_changed = Signal()
 
 # Below this standard deviation of grey levels a frame is one colour: lens cap, black frame.
 MIN_STDDEV = 2.0
@@ -104,8 +107,12 @@ def capture_frame(camera: Camera, source: Source) -> Frame | None:
         return None
     if camera.consecutive_failures:
         log.info("camera %s recovered after %d failures", camera.slug, camera.consecutive_failures)
+    recovered = camera.consecutive_failures > 0 or camera.health != Health.OK
     camera.consecutive_failures = 0
     camera.record_success(frame.captured_at)
+    if recovered:
+        camera.health = Health.OK
+        health_changed.send(sender=Camera, camera=camera)
     frame_stored.send(sender=Frame, frame=frame)
     return frame
 
@@ -116,3 +123,5 @@ def fail(camera: Camera, error: str, *, rejected: bool = False) -> None:
         log.warning("camera %s: %s", camera.slug, error)
     camera.record_failure(error, rejected=rejected)
     camera.last_error = error
+    if camera.consecutive_failures in (1, OFFLINE_AFTER_FAILURES):
+        health_changed.send(sender=Camera, camera=camera)

@@ -40,8 +40,54 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Detailed error pages show settings and source; never on a public server.
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Origins (scheme://host[:port]) allowed to POST with a CSRF token, e.g. the public HTTPS name
+# when it differs from the Host that reaches Django.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# TRUSTED_PROXY: Django sits behind our nginx (deploy/nginx), which sets X-Forwarded-Proto/-For/
+# -Host. Only then may those headers be believed; from a client directly they are forgeries
+# (a fake https, a fake host, a fake client address to dodge the rate limits).
+TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# HTTPS: the site is reached over HTTPS (directly or through the trusted proxy). Cookies are
+# then sent over HTTPS only and browsers are told to stay on HTTPS (HSTS).
+HTTPS = env.bool("HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# Redirect plain HTTP to HTTPS. Behind a proxy that terminates TLS this needs TRUSTED_PROXY,
+# or Django never sees the request as secure and redirects forever.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# Local monitors probe /health over plain HTTP on 127.0.0.1.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+# HSTS lifetime (seconds); 0 sends none. Sub-domains and preloading are the domain owner's
+# choice, not this one host's, so they are opt-in (see SILENCED_SYSTEM_CHECKS).
+SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS includeSubDomains and preload bind every host of the parent domain, which a camera
+    # server on one sub-domain cannot decide; HSTS_INCLUDE_SUBDOMAINS / HSTS_PRELOAD opt in.
+    "security.W005",
+    "security.W021",
+]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Sites allowed to show /iframe and /camera/<slug>/iframe in a frame (comma separated
+# origins, e.g. https://news.example.org). Every other page refuses to be framed.
+IFRAME_ALLOWED_ORIGINS = env.list("IFRAME_ALLOWED_ORIGINS", default=[])
+
+# Admin login throttling: after this many failed logins for one user name from one client
+# address, that pair is refused for LOGIN_LOCKOUT_MINUTES (counted in the cache).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AUTHENTICATION_BACKENDS = ["imgserv_site.security.LockoutModelBackend"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -53,6 +99,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_q",
     "cameras",
@@ -63,6 +112,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files get the headers too.
+    "imgserv_site.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,10 +167,26 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The cache holds rate-limit and login-failure counters. Embedded mode runs one web process,
+# so a per-process memory cache sees every request; several daphne processes must share
+# Redis, or each would allow the full rate.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "imgserv",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # The in-memory layer lives inside the web process, so a build in the worker cannot reach it;
 # the web process then watches the database for new sequences itself (sequences/live.py).
 LIVE_WATCH_DATABASE = not REDIS_URL
-LIVE_WATCH_INTERVAL = env.float("LIVE_WATCH_INTERVAL", default=1.0)
+# 0.25 s keeps delivery to 1,000 viewers under 1 s (bench/viewers.py); a poll is three
+# small indexed queries.
+LIVE_WATCH_INTERVAL = env.float("LIVE_WATCH_INTERVAL", default=0.25)
 
 Q_CLUSTER = {
     "name": "imgserv",
@@ -152,10 +219,39 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 
+# Requests per client (user, else address) to the public API, /status and analytics:
+# "<count>/<sec|min|hour|day>". Past it: 429 with Retry-After.
+PUBLIC_RATE = env.str("PUBLIC_RATE", default="120/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "UNAUTHENTICATED_USER": None,
+    # Token first: an anonymous write then gets 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sequences.api.permissions.ReadOnlyOrStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["sequences.api.throttles.PublicRateThrottle"],
+    # The client address is the last X-Forwarded-For hop only behind our own proxy; otherwise
+    # REMOTE_ADDR, since a client can write any X-Forwarded-For it likes.
+    "NUM_PROXIES": 1 if TRUSTED_PROXY else 0,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "imgserv API",
+    "DESCRIPTION": "Road cameras, their latest sequences, conditions and health. Reading is "
+    "public and rate limited per client; changing a camera needs a staff session or token.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Only /api/ is documented; /status and the viewer pages have their own contracts.
+    "PREPROCESSING_HOOKS": ["sequences.api.schema.only_api_paths"],
+    # Swagger UI from the installed sidecar package, served as our static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator service from the reader's browser.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
 }
 
 # Frames older than this are deleted unless a kept sequence uses them.

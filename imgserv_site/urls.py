@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from sequences.views.health import health
 from sequences.views.latest import (
@@ -12,11 +13,15 @@ from sequences.views.latest import (
 from sequences.views.status import StatusView
 from sequences.views.viewer import iframe, viewer
 
+# Only the iframe views may be framed, and only by IFRAME_ALLOWED_ORIGINS: the exemption drops
+# X-Frame-Options and imgserv_site.security turns it into a CSP frame-ancestors list.
+embeddable = xframe_options_exempt
+
 urlpatterns = [
     path("", viewer, name="viewer"),
-    path("iframe", iframe, name="iframe"),
+    path("iframe", embeddable(iframe), name="iframe"),
     path("camera/<slug:slug>/", viewer, name="camera-viewer"),
-    path("camera/<slug:slug>/iframe", iframe, name="camera-iframe"),
+    path("camera/<slug:slug>/iframe", embeddable(iframe), name="camera-iframe"),
     path("sequence/latest", sequence_latest, name="sequence-latest"),
     path("sequence/<slug:slug>/latest", camera_sequence_latest, name="camera-sequence-latest"),
     path(
@@ -24,8 +29,11 @@ urlpatterns = [
         camera_sequence_latest_format,
         name="camera-sequence-latest-format",
     ),
+    # Not rate limited: monitors and load balancers poll it, and it only reads three checks.
     path("health", health, name="health"),
+    # A DRF view, so the public rate limit applies.
     path("status", StatusView.as_view(), name="status"),
+    path("api/", include("sequences.api.urls")),
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,7 +11,8 @@ class SequencesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sequences import signals  # noqa: F401  (connects the receivers)
+        # Both modules connect receivers (builds; scale-out health and condition messages).
+        from sequences import live, signals  # noqa: F401
 
         post_migrate.connect(ensure_cleanup_schedule, sender=self)
 

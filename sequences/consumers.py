@@ -1,4 +1,8 @@
-"""The viewer's websocket: `ws/live/` (all cameras) and `ws/live/<slug>/` (one camera)."""
+"""The viewer's websocket: `ws/live/` (all cameras) and `ws/live/<slug>/` (one camera).
+
+Read-only and public, like the viewer page; the origin check in `asgi.py` keeps other sites'
+pages out. Handlers are named after the message types documented in `sequences.live`.
+"""
 
 from __future__ import annotations
 
@@ -20,5 +24,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def sequence_updated(self, event: dict[str, Any]) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Viewers only listen; anything they send is ignored."""
+
+    async def sequence_updated(self, event: live.SequenceUpdated) -> None:
+        await self.send_json(event)
+
+    async def camera_health(self, event: live.CameraHealth) -> None:
+        await self.send_json(event)
+
+    async def condition_updated(self, event: live.ConditionUpdated) -> None:
         await self.send_json(event)

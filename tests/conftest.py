@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,14 @@ def media_root(settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path
     settings.NWS_API_URL = settings.OPEN_METEO_API_URL = NO_WEATHER
+    # Each test its own cache, so rate-limit counters never carry over from other tests.
+    # (Not cache.clear(): in scale-out mode that would wipe the Redis database the queue uses.)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
     return settings.MEDIA_ROOT
 
 

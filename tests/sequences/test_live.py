@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from analytics.condition import Level
+from analytics.models import ConditionReading
+from cameras.capture import capture_frame
+from cameras.models import Camera, Health
+from cameras.sources import CaptureError
 from imgserv_site.asgi import application
+from sequences import live
 from sequences.builder import build_sequence
-from tests.factories import frames
+from tests.factories import ScriptedSource, frames, grab
 
 START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
@@ -70,3 +77,91 @@ async def test_it_refuses_a_socket_from_a_foreign_origin(camera):
     )
     connected, _ = await communicator.connect()
     assert not connected
+
+
+def make_reading(camera, level=Level.HEAVY, temperature_c=-4.0):
+    return ConditionReading.objects.create(
+        camera=camera, measured_at=START, level=level, snow_coverage=0.6, wetness=0.2,
+        ice_likelihood=0.1, brightness=0.5, confidence=0.9, temperature_c=temperature_c,
+    )  # fmt: skip
+
+
+async def test_it_delivers_each_message_type_to_the_cameras_viewers(camera, settings):
+    settings.LIVE_WATCH_DATABASE = False
+    everyone = await connect("/ws/live/")
+    this_camera = await connect(f"/ws/live/{camera.slug}/")
+    sequence = await build(camera)
+    reading = await sync_to_async(make_reading)(camera)
+    await sync_to_async(live.broadcast)(live.camera_health(camera))
+    for communicator in (everyone, this_camera):
+        received = [await communicator.receive_json_from(timeout=5) for _ in range(3)]
+        by_type = {m["type"]: m for m in received}
+        assert by_type["sequence.updated"]["sequence_id"] == sequence.pk
+        assert by_type["condition.updated"] == {
+            "type": "condition.updated",
+            "camera": camera.slug,
+            "level": "heavy",
+            "label": "Heavy",
+            "measured_at": reading.measured_at.isoformat(),
+            "temperature_c": -4.0,
+            "alerts": [],
+            "forecast_status": "no_location",
+            "forecast_label": "No location set for this camera",
+        }
+        assert by_type["camera.health"] == {
+            "type": "camera.health",
+            "camera": camera.slug,
+            "health": "unknown",
+            "last_frame_at": None,
+            "last_error": "",
+            "consecutive_failures": 0,
+        }
+        await communicator.disconnect()
+
+
+async def test_it_pushes_health_changes_from_capture_in_scale_out_mode(camera, settings):
+    settings.LIVE_WATCH_DATABASE = False
+    communicator = await connect(f"/ws/live/{camera.slug}/")
+    source = ScriptedSource([CaptureError("Connection refused")] * 3)
+    for _ in range(3):
+        await sync_to_async(capture_frame)(camera, source)
+    first = await communicator.receive_json_from(timeout=5)
+    second = await communicator.receive_json_from(timeout=5)
+    assert (first["health"], first["consecutive_failures"]) == ("degraded", 1)
+    assert (second["health"], second["last_error"]) == ("offline", "Connection refused")
+    assert await communicator.receive_nothing(timeout=0.3)  # not on every retry
+
+    await sync_to_async(capture_frame)(camera, ScriptedSource([grab()]))
+    back = await communicator.receive_json_from(timeout=5)
+    assert (back["type"], back["health"]) == ("camera.health", "ok")
+    assert back["consecutive_failures"] == 0
+    assert back["last_frame_at"] is not None
+    await communicator.disconnect()
+
+
+async def test_the_watcher_announces_a_health_change_made_by_another_process(camera, settings):
+    settings.LIVE_WATCH_DATABASE = True
+    settings.LIVE_WATCH_INTERVAL = 0.1
+    communicator = await connect(f"/ws/live/{camera.slug}/")
+    await asyncio.sleep(0.3)  # the watcher has taken its first look
+    await sync_to_async(
+        Camera.objects.filter(pk=camera.pk).update
+    )(health=Health.OFFLINE, consecutive_failures=3, last_error="Timed out")  # fmt: skip
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "camera.health"
+    assert (message["health"], message["last_error"]) == ("offline", "Timed out")
+    assert await communicator.receive_nothing(timeout=0.4)  # once, not on every look
+    await communicator.disconnect()
+
+
+async def test_the_watcher_announces_the_newest_reading_of_a_camera_once(camera, settings):
+    settings.LIVE_WATCH_DATABASE = True
+    settings.LIVE_WATCH_INTERVAL = 0.2
+    communicator = await connect("/ws/live/")
+    await asyncio.sleep(0.3)
+    await sync_to_async(make_reading)(camera, Level.LIGHT)
+    await sync_to_async(make_reading)(camera, Level.ICE_POSSIBLE)
+    message = await communicator.receive_json_from(timeout=5)
+    assert (message["type"], message["label"]) == ("condition.updated", "Ice Possible")
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()

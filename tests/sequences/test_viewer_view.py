@@ -1,7 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+import time_machine
+
+from analytics.alerts import HOUR
+from analytics.condition import Level
+from analytics.models import ConditionReading, ForecastSnapshot
+from analytics.weather import Hour
+from cameras.models import Camera, Health
 from sequences.builder import build_sequence
 from tests.factories import frames
 
@@ -33,3 +41,88 @@ def test_it_connects_the_page_to_the_live_socket(client, camera):
 
 def test_it_answers_404_for_an_unknown_camera(client, camera):
     assert client.get("/camera/nope/").status_code == 404
+
+
+def reading(camera, at, level, temperature_c=None):
+    return ConditionReading.objects.create(
+        camera=camera, measured_at=at, level=level, snow_coverage=0.3, wetness=0.1,
+        ice_likelihood=0.1, brightness=0.5, confidence=0.8, temperature_c=temperature_c,
+    )  # fmt: skip
+
+
+def forecast(camera, now, **snapshot):
+    camera.latitude, camera.longitude = 40.7, -74.0
+    camera.save()
+    start = now.replace(minute=0, second=0, microsecond=0)
+    hours = [
+        Hour(start + dt.timedelta(hours=i), temperature_c=-3.0, snowfall_cm=1.0 if i > 5 else 0)
+        for i in range(30)
+    ]
+    hours[2] = Hour(start + dt.timedelta(hours=2), temperature_c=-1.0, ice_mm=0.5)
+    return ForecastSnapshot.objects.create(
+        camera=camera, provider="open-meteo", fetched_at=now, expires_at=now + HOUR * 6,
+        hourly=[h.to_json() for h in hours], **snapshot,
+    )  # fmt: skip
+
+
+def test_it_shows_the_condition_badge_temperature_and_at_most_two_alerts(client, camera):
+    frames(camera, 5, START)
+    build_sequence(camera)
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        reading(camera, START + dt.timedelta(minutes=1), Level.MODERATE, -2.4)
+        forecast(camera, START + dt.timedelta(minutes=1))
+        body = client.get("/").content.decode()
+    assert '<span class="badge level-moderate">Moderate</span>' in body
+    assert '<span class="temperature">−3.0 °C</span>' in body
+    alerts = re.findall(r"<li>(.*?)</li>", body)
+    assert alerts == ["Ice possible Sat 14:00–15:00", "Snow 14–24 cm from Sat 18:00"]
+    assert "(updated 1 min ago)" in body
+    assert "is-offline" not in body
+    assert 'class="forecast-note"></p>' in body
+
+
+def test_it_draws_the_24_hour_chart_on_the_full_page_only(client, camera):
+    with time_machine.travel(START, tick=False):
+        reading(camera, START - dt.timedelta(hours=2), Level.LIGHT)
+        forecast(camera, START)
+        page = client.get("/").content.decode()
+        embedded = client.get("/iframe").content.decode()
+    assert '<svg class="chart-svg" role="img"' in page
+    assert 'class="level level-light"' in page
+    assert "Past 24 h: mostly Light" in page
+    assert "chart-svg" not in embedded
+
+
+def test_it_says_honestly_when_the_forecast_is_unavailable(client, camera):
+    with time_machine.travel(START, tick=False):
+        forecast(camera, START - dt.timedelta(hours=8))
+        ForecastSnapshot.objects.create(
+            camera=camera, provider="open-meteo", fetched_at=START, error="HTTP 503"
+        )
+        body = client.get("/").content.decode()
+    assert '<p class="forecast-note">Forecast unavailable</p>' in body
+    assert '<span class="badge level-unknown">No reading</span>' in body
+    assert "Next 24 h: forecast unavailable." in body
+
+
+def test_it_shows_a_camera_offline_since_its_last_frame(client, camera):
+    frames(camera, 5, START)
+    build_sequence(camera)
+    Camera.objects.filter(pk=camera.pk).update(
+        health=Health.OK, last_frame_at=START + dt.timedelta(seconds=24)
+    )
+    # Three update intervals (1 min each) without a frame: offline, whatever health says.
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        assert "is-offline" not in client.get("/").content.decode()
+    with time_machine.travel(START + dt.timedelta(minutes=4), tick=False):
+        body = client.get("/").content.decode()
+    assert 'class="tile is-offline"' in body
+    assert "Camera offline since" in body
+    assert ">Sat 28 Nov 12:00 EST</time>" in body
+
+
+def test_it_shows_a_camera_offline_when_its_health_says_so(client, camera):
+    Camera.objects.filter(pk=camera.pk).update(health=Health.OFFLINE)
+    body = client.get("/").content.decode()
+    assert 'class="tile is-offline"' in body
+    assert "No picture has been received yet." in body

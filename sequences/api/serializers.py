@@ -1,0 +1,117 @@
+"""What the API shows and accepts. Cameras: public fields only, never the source URL, user
+name, password or source settings, which may hold hosts and credentials."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from analytics.views import MAX_HISTORY_HOURS
+from cameras.models import Camera
+from sequences.choices import OutputFormat
+
+# What staff may change through the API; everything else is the admin's business.
+WRITABLE = ("enabled", "location_name", "update_interval_minutes", "frames_per_sequence")
+
+
+class SequenceLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    built_at = serializers.DateTimeField()
+    url = serializers.CharField(help_text="The loop in the best format the client accepts.")
+    urls = serializers.DictField(
+        child=serializers.CharField(), help_text="Per built format (gif, mp4, webp)."
+    )
+
+
+class SequenceSerializer(SequenceLinkSerializer):
+    """The latest sequence's metadata, as in /status's `last_sequence`."""
+
+    camera = serializers.CharField(help_text="The camera's slug.")
+    frame_count = serializers.IntegerField()
+    first_captured_at = serializers.DateTimeField()
+    last_captured_at = serializers.DateTimeField()
+    build_seconds = serializers.FloatField()
+    bytes = serializers.DictField(child=serializers.IntegerField(), help_text="Per format.")
+
+
+class CameraSerializer(serializers.ModelSerializer[Camera]):
+    latest_sequence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Camera
+        fields = [
+            "name",
+            "slug",
+            "location_name",
+            "time_zone",
+            "latitude",
+            "longitude",
+            "enabled",
+            "health",
+            "last_frame_at",
+            "update_interval_minutes",
+            "frames_per_sequence",
+            "latest_sequence",
+        ]
+        read_only_fields = [f for f in fields if f not in WRITABLE]
+
+    @extend_schema_field(SequenceLinkSerializer(allow_null=True))
+    def get_latest_sequence(self, camera: Camera) -> dict[str, Any] | None:
+        sequence = camera.sequences.first()
+        if sequence is None:
+            return None
+        return {
+            "id": sequence.pk,
+            "built_at": sequence.built_at,
+            "url": sequence.get_absolute_url(),
+            "urls": {k.value: sequence.url_for(k) for k in OutputFormat if sequence.file_for(k)[0]},
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Refuse fields that cannot be changed here (rather than ignore them), then apply the
+        model's own validation, so the API accepts exactly what the admin accepts."""
+        refused = sorted(set(self.initial_data) - set(WRITABLE))
+        if refused:
+            raise serializers.ValidationError(
+                {name: "This field cannot be changed through the API." for name in refused}
+            )
+        if self.instance is not None:
+            candidate = copy.copy(self.instance)
+            for name, value in attrs.items():
+                setattr(candidate, name, value)
+            try:
+                candidate.full_clean()
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+    def update(self, instance: Camera, validated_data: dict[str, Any]) -> Camera:
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        # Only the changed columns: capture writes health and last frame time concurrently,
+        # and a full save would put back the values read at the start of this request.
+        instance.save(update_fields=list(validated_data))
+        return instance
+
+
+class CheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "fail"])
+    checks = serializers.DictField(child=CheckSerializer())
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    hours = serializers.IntegerField(
+        default=24,
+        min_value=1,
+        max_value=MAX_HISTORY_HOURS,
+        help_text=f"How far back, 1–{MAX_HISTORY_HOURS} hours.",
+    )

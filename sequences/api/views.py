@@ -1,0 +1,112 @@
+"""Thin views: cameras, the latest sequence, status, health, analytics and publish state.
+
+Reading is public and throttled per client (REST_FRAMEWORK's defaults); changing a camera
+needs staff (`ReadOnlyOrStaff`).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.views import current_payload, history_payload
+from cameras.models import Camera
+from sequences.api.serializers import (
+    CameraSerializer,
+    HealthSerializer,
+    HistoryQuerySerializer,
+    SequenceSerializer,
+)
+from sequences.health import run_checks
+from sequences.views.status import EXTRA_SECTIONS, StatusView, sequence_status
+
+
+class CameraList(generics.ListAPIView[Camera]):
+    """Every camera, public fields only."""
+
+    queryset = Camera.objects.all()
+    serializer_class = CameraSerializer
+
+
+class CameraDetail(generics.RetrieveUpdateAPIView[Camera]):
+    """One camera. PATCH (staff only) changes `enabled`, `location_name`,
+    `update_interval_minutes` and `frames_per_sequence`; bad values answer 400 by field."""
+
+    queryset = Camera.objects.all()
+    serializer_class = CameraSerializer
+    lookup_field = "slug"
+    # No PUT: a camera has more fields than the API may set, so replacing it whole makes no sense.
+    http_method_names = ["get", "patch", "head", "options"]
+
+
+class LatestSequenceView(APIView):
+    @extend_schema(
+        responses={200: SequenceSerializer, 404: OpenApiResponse(description="None built yet.")}
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        """The camera's latest sequence: when it was built, its frames and the file URLs."""
+        camera = get_object_or_404(Camera, slug=slug)
+        sequence = camera.sequences.first()
+        if sequence is None:
+            raise NotFound("No sequence has been built for this camera yet.")
+        body = {"camera": camera.slug, **(sequence_status(sequence) or {})}
+        return Response(SequenceSerializer(body).data)
+
+
+class AnalyticsView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str) -> Response:
+        """The latest condition reading, the alerts in force and the forecast."""
+        return Response(current_payload(get_object_or_404(Camera, slug=slug)))
+
+
+class AnalyticsHistoryView(APIView):
+    @extend_schema(parameters=[HistoryQuerySerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str) -> Response:
+        """The condition readings of the last `hours`, oldest first."""
+        camera = get_object_or_404(Camera, slug=slug)
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(history_payload(camera, query.validated_data["hours"]))
+
+
+class ApiStatusView(StatusView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        """The same body as /status: each camera's health, last frame and last sequence, the
+        installation's checks, the version and any sections other apps add (publishing)."""
+        return super().get(request)
+
+
+class HealthView(APIView):
+    @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer})
+    def get(self, request: Request) -> Response:
+        """200 when the database, a worker and the disk are fine; 503 naming what is not."""
+        checks = run_checks()
+        ok = all(c["ok"] for c in checks.values())
+        response = Response(
+            {"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503
+        )
+        add_never_cache_headers(response)
+        return response
+
+
+class PublishingView(APIView):
+    @extend_schema(
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="A list: per publish target, its last success, lag and last error.",
+        )
+    )
+    def get(self, request: Request) -> Response:
+        """Publish state per target (no hosts, users or paths); empty without publishing."""
+        # Through the registry /status uses, so that sequences never imports publishing.
+        section = EXTRA_SECTIONS.get("publishing")
+        return Response(section() if section else [])

@@ -1,0 +1,305 @@
+"""The viewer's 24-hour chart, rendered on the server as inline SVG (no charting library, no
+script): the past 24 hours of road-condition readings on the left of "now", the next 24 hours
+of forecast on the right, and a text summary that is the chart's accessible name.
+
+Top panel: one bar per past hour, its height and colour the hour's most frequent level, and
+per forecast hour the snowfall (blue bars) and the hours with ice possible (purple columns).
+Bottom panel: temperature, measured (grey) and forecast (orange), with the 0 °C line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from django.db.models import Avg, Count
+from django.db.models.functions import TruncHour
+from django.utils.safestring import SafeString, mark_safe
+
+from analytics.alerts import HORIZON, HOUR, is_icy
+from analytics.condition import Level
+from analytics.models import ConditionReading
+from analytics.weather import Hour
+from cameras.models import Camera
+
+# The badge colours (viewer.css), so the chart and the badge tell the same story.
+LEVEL_COLOURS = {
+    Level.CLEAR: "#2f9e44",
+    Level.LIGHT: "#ffd43b",
+    Level.MODERATE: "#f76707",
+    Level.HEAVY: "#e03131",
+    Level.ICE_POSSIBLE: "#9775fa",
+}
+SEVERITY = {
+    Level.CLEAR: 1,
+    Level.LIGHT: 2,
+    Level.MODERATE: 3,
+    Level.HEAVY: 4,
+    Level.ICE_POSSIBLE: 4,
+}
+SNOW_COLOUR = "#74c0fc"
+ICE_COLOUR = "#9775fa"
+PAST_TEMPERATURE = "#ced4da"
+FORECAST_TEMPERATURE = "#ffa94d"
+TEXT = "#d0d0d0"
+GRID = "#3a3a3a"
+
+# Drawn for the width it is shown at (a side panel, a phone): text stays at least ~10 px.
+WIDTH, HEIGHT = 480, 250
+LEFT, RIGHT = 46, 474
+TOP, BOTTOM = 28, 118  # condition / snow panel
+T_TOP, T_BOTTOM = 146, 200  # temperature panel
+AXIS_Y = 218
+FONT = 14
+
+
+@dataclass(frozen=True)
+class PastHour:
+    """One hour of readings: its most frequent level, mean snow coverage and temperature."""
+
+    start: dt.datetime
+    level: str
+    snow_coverage: float
+    temperature_c: float | None = None
+
+
+def past_hours(camera: Camera, now: dt.datetime) -> list[PastHour]:
+    """The readings of the past 24 hours, grouped by hour in the database (a camera can store
+    thousands of readings a day; the chart needs 24 rows)."""
+    rows = (
+        ConditionReading.objects.filter(
+            camera=camera, measured_at__gte=now - HORIZON, measured_at__lte=now
+        )
+        .annotate(hour=TruncHour("measured_at", tzinfo=dt.UTC))
+        .values("hour", "level")
+        .annotate(n=Count("id"), coverage=Avg("snow_coverage"), temperature=Avg("temperature_c"))
+        .order_by()
+    )
+    by_hour: dict[dt.datetime, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_hour[row["hour"]].append(dict(row))
+    return [_merge(hour, groups) for hour, groups in sorted(by_hour.items())]
+
+
+def _merge(hour: dt.datetime, groups: list[dict[str, Any]]) -> PastHour:
+    total = sum(g["n"] for g in groups)
+    # Most frequent level; a tie goes to the more severe one.
+    level = max(groups, key=lambda g: (g["n"], SEVERITY[Level(g["level"])]))["level"]
+    coverage = sum(g["coverage"] * g["n"] for g in groups) / total
+    temps = [(g["temperature"], g["n"]) for g in groups if g["temperature"] is not None]
+    temperature = sum(t * n for t, n in temps) / sum(n for _, n in temps) if temps else None
+    return PastHour(hour, level, coverage, temperature)
+
+
+@dataclass(frozen=True)
+class Chart:
+    svg: SafeString
+    summary: str
+
+
+def render(
+    past: list[PastHour],
+    forecast: list[Hour],
+    now: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
+    *,
+    ident: str = "chart",
+) -> Chart:
+    """The chart for [now − 24 h, now + 24 h); `forecast` empty means none is available."""
+    start = now - HORIZON
+    future = [h for h in forecast if now - HOUR < h.time < now + HORIZON]
+    summary = summarise(past, future, tz)
+    parts = [
+        f'<svg class="chart-svg" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'aria-labelledby="{ident}-title" font-family="system-ui, sans-serif" font-size="{FONT}">',
+        f'<title id="{ident}-title">{escape(summary)}</title>',
+        *_frame(start, now, tz),
+        *_past_bars(past, start),
+        *_forecast_bars(future, start, now),
+        *_temperatures(past, future, start),
+    ]
+    parts.append("</svg>")
+    # Safe: every text and attribute value above is escaped or a number.
+    return Chart(mark_safe("".join(parts)), summary)
+
+
+def x_of(time: dt.datetime, start: dt.datetime) -> float:
+    fraction = (time - start) / (2 * HORIZON)
+    return LEFT + (RIGHT - LEFT) * min(max(fraction, 0.0), 1.0)
+
+
+def _hour_width() -> float:
+    return (RIGHT - LEFT) / 48
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", size: int = FONT) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" fill="{TEXT}" text-anchor="{anchor}" '
+        f'font-size="{size}">{escape(text)}</text>'
+    )
+
+
+def _frame(start: dt.datetime, now: dt.datetime, tz: zoneinfo.ZoneInfo) -> list[str]:
+    mid = x_of(now, start)
+    parts = [
+        _text(LEFT, 16, "Road, past 24 h"),
+        _text(RIGHT, 16, "Snow and ice, next 24 h", "end"),
+        _text(LEFT, T_TOP - 8, "Temperature °C"),
+    ]
+    for severity, name in ((1, "Clear"), (2, "Light"), (3, "Mod."), (4, "Heavy")):
+        y = BOTTOM - (BOTTOM - TOP) * severity / 4
+        parts.append(_text(LEFT - 4, y + 10, name, "end", 11))
+    parts.append(
+        f'<line x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}" stroke="{GRID}"/>'
+        f'<line x1="{LEFT}" y1="{T_BOTTOM}" x2="{RIGHT}" y2="{T_BOTTOM}" stroke="{GRID}"/>'
+    )
+    # Ticks every 6 hours of the camera's clock; midnight is named by its weekday.
+    tick = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    while tick <= now + HORIZON:
+        if tick >= start and tick.hour % 6 == 0:
+            x = x_of(tick, start)
+            label = f"{tick:%a}" if tick.hour == 0 else f"{tick:%H:%M}"
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{T_BOTTOM}" stroke="{GRID}" '
+                'stroke-dasharray="2 3"/>'
+            )
+            parts.append(_text(x, AXIS_Y, label, "middle", 13))
+        tick = (tick.astimezone(dt.UTC) + HOUR).astimezone(tz)
+    parts.append(
+        f'<line x1="{mid:.1f}" y1="{TOP - 4}" x2="{mid:.1f}" y2="{T_BOTTOM + 4}" '
+        'stroke="#ffffff" stroke-width="1.5"/>'
+    )
+    parts.append(_text(mid, HEIGHT - 6, f"now {now.astimezone(tz):%H:%M %Z}", "middle", 13))
+    return parts
+
+
+def _past_bars(past: list[PastHour], start: dt.datetime) -> list[str]:
+    if not past:
+        return [_text((LEFT + x_of(start + HORIZON, start)) / 2, 78, "No readings", "middle")]
+    parts = []
+    width = _hour_width()
+    for hour in past:
+        level = Level(hour.level)
+        height = (BOTTOM - TOP) * SEVERITY[level] / 4
+        x = x_of(hour.start, start)
+        tip = f"{level.label}, snow cover {hour.snow_coverage:.0%}"
+        parts.append(
+            f'<rect class="level level-{level.value}" x="{x + 0.5:.1f}" '
+            f'y="{BOTTOM - height:.1f}" width="{width - 1:.1f}" height="{height:.1f}" '
+            f'fill="{LEVEL_COLOURS[level]}"><title>{escape(tip)}</title></rect>'
+        )
+    return parts
+
+
+def _forecast_bars(future: list[Hour], start: dt.datetime, now: dt.datetime) -> list[str]:
+    mid = x_of(now, start)
+    if not future:
+        return [_text((mid + RIGHT) / 2, 78, "Forecast unavailable", "middle")]
+    parts = []
+    width = _hour_width()
+    most = max([1.0, *(h.snowfall_cm for h in future)])
+    for hour in future:
+        x = max(x_of(hour.time, start), mid)
+        right = x_of(hour.time + HOUR, start)
+        if right <= x:
+            continue
+        if is_icy(hour):
+            parts.append(
+                f'<rect class="ice" x="{x:.1f}" y="{TOP}" width="{right - x:.1f}" '
+                f'height="{BOTTOM - TOP}" fill="{ICE_COLOUR}" fill-opacity="0.5">'
+                "<title>Ice possible</title></rect>"
+            )
+        if hour.snowfall_cm > 0:
+            height = max(2.0, (BOTTOM - TOP) * hour.snowfall_cm / most)
+            parts.append(
+                f'<rect class="snow" x="{x + 0.5:.1f}" y="{BOTTOM - height:.1f}" '
+                f'width="{min(width, right - x) - 1:.1f}" height="{height:.1f}" '
+                f'fill="{SNOW_COLOUR}"><title>Snow {hour.snowfall_cm:.1f} cm</title></rect>'
+            )
+    return parts
+
+
+def _temperatures(past: list[PastHour], future: list[Hour], start: dt.datetime) -> list[str]:
+    measured = [(h.start + HOUR / 2, h.temperature_c) for h in past if h.temperature_c is not None]
+    forecast = [(h.time + HOUR / 2, h.temperature_c) for h in future if h.temperature_c is not None]
+    values = [t for _, t in measured + forecast]
+    if not values:
+        return [_text((LEFT + RIGHT) / 2, (T_TOP + T_BOTTOM) / 2 + 4, "No temperature", "middle")]
+    low, high = min([*values, 0.0]) - 1, max([*values, 0.0]) + 1
+
+    def y(value: float) -> float:
+        return T_BOTTOM - (T_BOTTOM - T_TOP) * (value - low) / (high - low)
+
+    zero = y(0.0)
+    parts = [
+        f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{RIGHT}" y2="{zero:.1f}" stroke="#8ec5ff" '
+        'stroke-dasharray="4 3"/>',
+        _text(LEFT - 4, zero + 4, "0°", "end", 12),
+    ]
+    # The warmest and coldest values, unless they would print over the 0° label.
+    for value, y_label in ((high - 1, T_TOP + 4), (low + 1, T_BOTTOM)):
+        if round(value) != 0:
+            parts.append(_text(LEFT - 4, y_label, _degrees(value), "end", 12))
+    for series, colour, name in (
+        (measured, PAST_TEMPERATURE, "measured"),
+        (forecast, FORECAST_TEMPERATURE, "forecast"),
+    ):
+        if not series:
+            continue
+        points = " ".join(f"{x_of(t, start):.1f},{y(v):.1f}" for t, v in series)
+        parts.append(
+            f'<polyline class="temperature {name}" points="{points}" fill="none" '
+            f'stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
+        )
+    return parts
+
+
+def _degrees(value: float) -> str:
+    """Whole degrees with a real minus sign, as people read them."""
+    rounded = round(value)
+    return f"−{-rounded}°" if rounded < 0 else f"{rounded}°"
+
+
+def summarise(past: list[PastHour], future: list[Hour], tz: zoneinfo.ZoneInfo) -> str:
+    """The chart in words: its accessible name and the caption under it."""
+    return f"{_past_summary(past, tz)} {_forecast_summary(future, tz)}"
+
+
+def _past_summary(past: list[PastHour], tz: zoneinfo.ZoneInfo) -> str:
+    if not past:
+        return "Past 24 h: no road-condition readings."
+    counts = Counter(h.level for h in past)
+    usual = Level(counts.most_common(1)[0][0]).label
+    worst = max(past, key=lambda h: (SEVERITY[Level(h.level)], h.start))
+    cover = max(h.snow_coverage for h in past)
+    text = f"Past 24 h: mostly {usual}"
+    if worst.level != counts.most_common(1)[0][0]:
+        local = worst.start.astimezone(tz)
+        text += f", {Level(worst.level).label} at {local:%a %H:%M}"
+    return f"{text}; snow cover up to {cover:.0%}."
+
+
+def _forecast_summary(future: list[Hour], tz: zoneinfo.ZoneInfo) -> str:
+    if not future:
+        return "Next 24 h: forecast unavailable."
+    parts = []
+    temps = [h.temperature_c for h in future if h.temperature_c is not None]
+    if temps:
+        parts.append(f"{_degrees(min(temps))[:-1]} to {_degrees(max(temps))[:-1]} °C")
+    snowy = [h for h in future if h.snowfall_cm > 0]
+    if snowy:
+        total = sum(h.snowfall_cm for h in snowy)
+        parts.append(f"snow {total:.1f} cm from {snowy[0].time.astimezone(tz):%a %H:%M}")
+    icy = [h for h in future if is_icy(h)]
+    if icy:
+        hours = "hour" if len(icy) == 1 else "hours"
+        parts.append(
+            f"ice possible for {len(icy)} {hours} from {icy[0].time.astimezone(tz):%a %H:%M}"
+        )
+    if not snowy and not icy:
+        parts.append("no snow or ice forecast")
+    return f"Next 24 h: {'; '.join(parts)}."
