@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from analytics.alerts import ForecastStatus, forecast_state
@@ -68,13 +70,18 @@ def detect_region(camera: Camera) -> RoadRegion | None:
     if not images:
         return None
     found = detect_road(images)
-    region, _ = RoadRegion.objects.get_or_create(camera=camera)
+    region = RoadRegion.objects.filter(camera=camera).first() or RoadRegion(camera=camera)
     region.auto_polygon = [list(p) for p in found.polygon]
     region.coverage = found.coverage
     region.contours = found.contours
     region.method = found.method
     region.updated_at = timezone.now()
-    region.save()
+    try:
+        region.save()
+    except (ValidationError, IntegrityError):
+        # Two tasks detected the same new camera at once (the model validates uniqueness
+        # before the database could): the other's region is as good as this one.
+        return RoadRegion.objects.filter(camera=camera).first()
     return region
 
 

@@ -8,6 +8,7 @@ import pytest
 from django_q.conf import Conf
 
 from cameras.models import Camera, SourceKind
+from tests.processes import child_env  # noqa: F401  (a fixture, for tests that start processes)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TESTDATA = SHARED / "testdata"

@@ -21,7 +21,7 @@ import pytest
 import websockets
 from PIL import Image, ImageSequence
 
-from tests.conftest import NO_WEATHER
+from tests.processes import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
@@ -42,13 +42,17 @@ def get(url: str) -> tuple[int, bytes, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
+def site_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Embedded: SQLite in the data folder; scale-out: throwaway PostgreSQL and Redis databases."""
     data = tmp_path_factory.mktemp("data")
-    port = free_port()
-    env = {**os.environ, "IMGSRV_DATA_DIR": str(data), "PORT": str(port), "PY": sys.executable}
-    # The worker's forecast schedule must stay on loopback too.
-    env.update(NWS_API_URL=NO_WEATHER, OPEN_METEO_API_URL=NO_WEATHER)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with process_env(data, PORT=str(free_port()), PY=sys.executable) as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+def server(site_env) -> Iterator[str]:
+    env = site_env
+    data, port = Path(env["IMGSRV_DATA_DIR"]), env["PORT"]
     manage = [sys.executable, "manage.py"]
     for command in (["migrate", "--noinput", "-v0"], ["ensure_admin"], ["demo"]):
         subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -132,10 +136,13 @@ def test_it_pushes_a_worker_built_sequence_to_a_browser_socket(server):
     async def listen() -> dict:
         url = server.replace("http", "ws") + "/ws/live/"
         async with websockets.connect(url, origin=server) as socket_:
-            return json.loads(await asyncio.wait_for(socket_.recv(), timeout=90))
+            # camera.health and condition.updated may come first.
+            while True:
+                message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=90))
+                if message["type"] == "sequence.updated":
+                    return message
 
     message = asyncio.run(listen())
-    assert message["type"] == "sequence.updated"
     assert message["camera"] == "demo"
     assert get(server + message["gif_url"])[0] == 200
 

@@ -27,9 +27,8 @@ def all_command_lines() -> str:
 
 
 @pytest.fixture
-def cli(tmp_path):
-    env = {**os.environ, "IMGSRV_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DATABASE_URL", None)
+def cli(child_env):
+    env = child_env
 
     def run(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import connections
 from django.utils import timezone
 
 from publishing.management.commands.publish import Command as PublishCommand
@@ -137,8 +138,18 @@ def test_it_publishes_no_secret_or_internal_detail(gated_target, build, sshd, ng
 
 
 def test_it_exits_1_when_the_server_is_down_and_catches_up_with_the_newest_after(
-    gated_target, build, sshd, nginx, sync_tasks, django_capture_on_commit_callbacks, capsys
+    gated_target,
+    build,
+    sshd,
+    nginx,
+    sync_tasks,
+    django_capture_on_commit_callbacks,
+    capsys,
+    monkeypatch,
 ):
+    # run_from_argv closes every connection when it ends; on PostgreSQL that would close the
+    # connection holding this test's transaction.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     with django_capture_on_commit_callbacks(execute=True):
         first = build()
     assert served_build(nginx) == first.built_at.isoformat()

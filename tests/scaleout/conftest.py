@@ -120,7 +120,10 @@ class Site:
     def daphne(self) -> str:
         port = free_port()
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        process = self.start("daphne", [*argv, "imgserv_site.asgi:application"])
+        # A database watcher would also deliver, only slower; kept out so that what arrives
+        # came through the channel layer.
+        app = "imgserv_site.asgi:application"
+        process = self.start("daphne", [*argv, app], LIVE_WATCH_INTERVAL="3600")
         wait_for(lambda: process.poll() is not None or accepts(port), 30, f"daphne on {port}")
         assert process.poll() is None, self.log_tail()
         return f"http://127.0.0.1:{port}"

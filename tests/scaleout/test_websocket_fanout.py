@@ -15,6 +15,8 @@ from tests.scaleout.conftest import Site
 
 pytestmark = pytest.mark.integration
 
+IDLE_S = 7
+
 
 async def next_update(socket_: websockets.ClientConnection) -> dict[str, Any]:
     while True:
@@ -29,6 +31,9 @@ async def build_while_listening(site: Site, servers: list[str], slug: str) -> li
         for base in servers
     ]
     try:
+        # Viewers sit idle between builds: longer than redis-py's default 5 s read timeout,
+        # which must not end the layer's blocking receive (and with it the socket).
+        await asyncio.sleep(IDLE_S)
         # The socket is accepted only after the consumer joined its group, so the build
         # (its own process, no daphne in it) cannot announce before both listen.
         await asyncio.to_thread(site.manage, "sequence", "build", slug)

@@ -61,9 +61,8 @@ def last_json(output: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def test_it_serves_the_previous_sequence_whole_after_a_killed_build(tmp_path):
-    env = {**os.environ, "IMGSRV_DATA_DIR": str(tmp_path), "MEDIA_QUOTA_MB": "0"}
-    env.pop("DATABASE_URL", None)
+def test_it_serves_the_previous_sequence_whole_after_a_killed_build(tmp_path, child_env):
+    env = {**child_env, "MEDIA_QUOTA_MB": "0"}
     manage(env, "migrate", "--noinput", "-v0")
     before = last_json(manage(env, "shell", "-c", SETUP).stdout)
     folder = tmp_path / "media" / "sequences" / "crash"

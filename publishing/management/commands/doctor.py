@@ -223,8 +223,8 @@ def production_settings() -> list[Finding]:
     public = [h for h in hosts if h != "*" and not is_local(h)]
     if public and not settings.SESSION_COOKIE_SECURE:
         problems.append(
-            f"HTTPS is off (SESSION_COOKIE_SECURE) though {public[0]} is served: "
-            "logins would cross the network in clear"
+            f"HTTPS is off though {public[0]} is served: logins would cross the network "
+            "in clear (set HTTPS=true)"
         )
     if problems:
         return [fail("settings", p) for p in problems]
