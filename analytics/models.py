@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from analytics.condition import Level, Thresholds
 from analytics.road import Polygon
-from cameras.models import Camera, Frame
+from cameras.models import Camera, Frame, ValidatedModel
 
 UNIT = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
@@ -32,17 +32,6 @@ def validate_polygon(value: Any) -> None:
             isinstance(c, int | float) and not isinstance(c, bool) and 0 <= c <= 1 for c in point
         ):
             raise ValidationError(message)
-
-
-class ValidatedModel(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Validate on every path (admin, commands, code), not only in forms.
-        if kwargs.get("update_fields") is None:
-            self.full_clean()
-        super().save(*args, **kwargs)
 
 
 class RoadRegion(ValidatedModel):

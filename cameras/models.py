@@ -21,6 +21,20 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone, e.g. Europe/Oslo.")
 
 
+class ValidatedModel(models.Model):
+    """Validates on every save (admin, commands, code), not only in forms, so no path can
+    store a value the form would have refused. Saves of chosen fields skip it: those are the
+    system's own bookkeeping."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is None:
+            self.full_clean()
+        super().save(*args, **kwargs)
+
+
 class SourceKind(models.TextChoices):
     RTSP = "rtsp", "RTSP stream"
     HTTP = "http", "HTTP snapshot"
@@ -41,7 +55,7 @@ RETRY_BASE_SECONDS = 2.0
 RETRY_CAP_SECONDS = 300.0
 
 
-class Camera(models.Model):
+class Camera(ValidatedModel):
     """A camera and when to capture from it.
 
     The update interval and frame count live here, not with the other sequence settings,
@@ -106,12 +120,6 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Validate on every path (admin, commands, code), not only in forms.
-        if kwargs.get("update_fields") is None:
-            self.full_clean()
-        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.source_kind != SourceKind.DEMO and not self.source_url:

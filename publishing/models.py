@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from cameras.models import ValidatedModel
 
 # First retry after a failure, doubling up to the cap: a VPS that is down for an hour is tried
 # a dozen times, not hundreds, and is caught up within the cap of coming back.
@@ -43,7 +45,7 @@ def validate_absolute(value: str) -> None:
         raise ValidationError("The path may not contain “..”.")
 
 
-class PublishTarget(models.Model):
+class PublishTarget(ValidatedModel):
     name = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=16, choices=TargetKind.choices)
     host = models.CharField(max_length=255, blank=True)
@@ -81,12 +83,6 @@ class PublishTarget(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Validate on every path (admin, commands, code), not only in forms.
-        if kwargs.get("update_fields") is None:
-            self.full_clean()
-        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.kind != TargetKind.RSYNC:

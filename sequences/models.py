@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from cameras.models import MIN_FRAMES, Camera, Frame
+from cameras.models import MIN_FRAMES, Camera, Frame, ValidatedModel
 from sequences.choices import OptimisationLevel, OutputFormat, OverlayStyle
 
 
-class SequenceSettings(models.Model):
+class SequenceSettings(ValidatedModel):
     camera = models.OneToOneField(
         Camera, on_delete=models.CASCADE, primary_key=True, related_name="sequence_settings"
     )
@@ -55,11 +54,6 @@ class SequenceSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Sequence settings for {self.camera}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get("update_fields") is None:
-            self.full_clean()
-        super().save(*args, **kwargs)
 
     @property
     def duration_ms(self) -> int:
