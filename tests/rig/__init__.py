@@ -7,6 +7,7 @@ the pytest fixtures turn it into a skip that says which.
 from __future__ import annotations
 
 import socket
+import subprocess
 
 
 class RigUnavailable(RuntimeError):
@@ -18,3 +19,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def stop_process(
+    process: subprocess.Popen[str] | subprocess.Popen[bytes] | None, grace: float
+) -> None:
+    """TERM, then KILL if it has not gone within `grace` seconds."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

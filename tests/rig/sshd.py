@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from tests.rig import RigUnavailable, free_port
+from tests.rig import RigUnavailable, free_port, stop_process
 
 SSHD = "/usr/sbin/sshd"
 USER = "imgservrig"
@@ -133,14 +133,7 @@ class SshServer:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace=5)
 
     def cleanup(self) -> None:
         self.stop()
