@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -64,6 +65,8 @@ def _fetch(url: str, accept: str) -> tuple[Any, float]:
     agent = getattr(settings, "WEATHER_USER_AGENT", USER_AGENT)
     timeout = getattr(settings, "WEATHER_TIMEOUT_S", TIMEOUT_S)
     request = urllib.request.Request(url, headers={"User-Agent": agent, "Accept": accept})
+    # Messages reach /status and the admin: they name the service, not the request URL.
+    service = urlsplit(url).netloc
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
@@ -71,14 +74,15 @@ def _fetch(url: str, accept: str) -> tuple[Any, float]:
                 response.headers.get("Cache-Control"), response.headers.get("Expires")
             )
     except urllib.error.HTTPError as exc:
-        raise HttpError(f"{url} answered HTTP {exc.code}", exc.code) from None
+        raise HttpError(f"{service} answered HTTP {exc.code}", exc.code) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise HttpError(f"{url} could not be reached: {reason}") from None
+        plain = getattr(reason, "strerror", None) or str(reason)
+        raise HttpError(f"{service} could not be reached: {plain}") from None
     try:
         return json.loads(body), lifetime
     except ValueError:
-        raise HttpError(f"{url} did not answer JSON") from None
+        raise HttpError(f"{service} did not answer JSON") from None
 
 
 def cache_lifetime(cache_control: str | None, expires: str | None) -> float:

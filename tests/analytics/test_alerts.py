@@ -123,3 +123,11 @@ def test_it_skips_a_camera_without_a_place(camera):
     assert refresh_forecast(camera) is None
     assert forecast_state(camera).status == ForecastStatus.NO_LOCATION
     assert not ForecastSnapshot.objects.exists()
+
+
+def test_it_names_the_service_not_the_request_url_when_it_is_down(us_camera, settings):
+    settings.NWS_API_URL = settings.OPEN_METEO_API_URL = "http://127.0.0.1:9"
+    snapshot = refresh_forecast(us_camera)
+    assert snapshot is not None
+    assert snapshot.error.endswith("127.0.0.1:9 could not be reached: Connection refused")
+    assert "/points/" not in snapshot.error and "forecast?" not in snapshot.error
