@@ -9,18 +9,21 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from analytics.models import ConditionReading, ConditionThresholds, ForecastSnapshot, RoadRegion
+from cameras.models import Camera
 
 
 def boundary_path() -> str:
     return reverse("analytics-road-boundaries")
 
 
-@admin.register(RoadRegion)
-class RoadRegionAdmin(admin.ModelAdmin):
+class RoadBoundaryMixin(admin.ModelAdmin):
+    """Shows the road boundary drawn on the camera's latest stored frame on a change page.
+    The page fetches the image itself, so opening the form never waits for it."""
+
     change_form_template = "analytics/change_form_with_road_boundary.html"
-    list_display = ["camera", "source", "coverage", "updated_at"]
-    readonly_fields = ["auto_polygon", "coverage", "contours", "method", "updated_at"]
-    fields = ["camera", "operator_polygon", *readonly_fields]
+
+    def boundary_camera(self, obj: Any) -> Camera:
+        raise NotImplementedError
 
     def render_change_form(
         self,
@@ -29,12 +32,22 @@ class RoadRegionAdmin(admin.ModelAdmin):
         add: bool = False,
         change: bool = False,
         form_url: str = "",
-        obj: RoadRegion | None = None,
+        obj: Any = None,
     ) -> Any:
         if obj is not None:
-            # The page fetches the image itself, so opening the form never waits for it.
-            context["boundary_url"] = f"{boundary_path()}?camera={obj.camera.slug}"
+            slug = self.boundary_camera(obj).slug
+            context["boundary_url"] = f"{boundary_path()}?camera={slug}"
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+@admin.register(RoadRegion)
+class RoadRegionAdmin(RoadBoundaryMixin, admin.ModelAdmin):
+    list_display = ["camera", "source", "coverage", "updated_at"]
+    readonly_fields = ["auto_polygon", "coverage", "contours", "method", "updated_at"]
+    fields = ["camera", "operator_polygon", *readonly_fields]
+
+    def boundary_camera(self, obj: RoadRegion) -> Camera:
+        return obj.camera
 
 
 @admin.register(ConditionThresholds)

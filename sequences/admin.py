@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from analytics.admin import boundary_path
+from analytics.admin import RoadBoundaryMixin
 from analytics.models import RoadRegion
 from cameras.admin import CameraAdmin
 from cameras.models import Camera
@@ -28,25 +25,14 @@ class RoadRegionInline(admin.StackedInline):
     verbose_name = "road region (an operator polygon overrides the detected one)"
 
 
-class CameraWithSequenceAdmin(CameraAdmin):
+class CameraWithSequenceAdmin(RoadBoundaryMixin, CameraAdmin):
     """The camera's page also holds its sequence settings, its road region and a live view of
     the road boundary drawn on the latest stored frame."""
 
     inlines = [SequenceSettingsInline, RoadRegionInline]
-    change_form_template = "analytics/change_form_with_road_boundary.html"
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Camera | None = None,
-    ) -> Any:
-        if obj is not None:
-            context["boundary_url"] = f"{boundary_path()}?camera={obj.slug}"
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    def boundary_camera(self, obj: Camera) -> Camera:
+        return obj
 
 
 admin.site.unregister(Camera)

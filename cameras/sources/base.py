@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import socket
+import urllib.error
 from dataclasses import dataclass
 from typing import Protocol
+
+REFUSED = "Host unreachable (connection refused)."
+TIMED_OUT = "Timed out."
+
+
+def describe_network_error(exc: BaseException) -> str | None:
+    """Plain words for a failed network step, or None when it is none of the common cases
+    (each source then says what it was trying to do)."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, ConnectionRefusedError):
+        return REFUSED
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return TIMED_OUT
+    if isinstance(reason, socket.gaierror):
+        return "Host name not found."
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"Network error: {reason.strerror}."
+    return None
 
 
 class CaptureError(Exception):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import logging
 import re
-import socket
 import struct
 import time
 import urllib.error
@@ -19,14 +18,12 @@ import urllib.parse
 import urllib.request
 from typing import IO, Any
 
-from cameras.sources.base import CaptureError, Grab
+from cameras.sources.base import TIMED_OUT, CaptureError, Grab, describe_network_error
 from cameras.sources.urls import mask_text, mask_url, split_credentials
 
 log = logging.getLogger(__name__)
 
 AUTH_FAILED = "Authentication failed."
-REFUSED = "Host unreachable (connection refused)."
-TIMED_OUT = "Timed out."
 SHORT_READ = "Connection closed before the whole image arrived."
 MAX_REDIRECTS = 3
 _CHUNK = 64 * 1024
@@ -165,18 +162,14 @@ class HttpSnapshotSource:
         if isinstance(exc, urllib.error.HTTPError):
             return self._describe_status(exc.code)
         reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        if isinstance(reason, ConnectionRefusedError):
-            return REFUSED
-        if isinstance(reason, TimeoutError | socket.timeout):
-            return TIMED_OUT
-        if isinstance(reason, socket.gaierror):
-            return "Host name not found."
         if isinstance(reason, http.client.IncompleteRead):
             return SHORT_READ
+        # Before the shared wording, which would call a reset a generic network error.
         if isinstance(reason, ConnectionResetError | http.client.RemoteDisconnected):
             return "Connection closed by the camera."
-        if isinstance(reason, OSError) and reason.strerror:
-            return f"Network error: {reason.strerror}."
+        common = describe_network_error(exc)
+        if common:
+            return common
         if isinstance(reason, ValueError):
             return "Not a valid snapshot URL."
         return "Could not fetch the snapshot."

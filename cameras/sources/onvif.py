@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,7 +19,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from cameras.sources.base import CaptureError, Grab, Source
+from cameras.sources.base import (
+    REFUSED,
+    TIMED_OUT,
+    CaptureError,
+    Grab,
+    Source,
+    describe_network_error,
+)
 from cameras.sources.http_snapshot import HttpSnapshotSource
 from cameras.sources.rtsp import RtspSource
 from cameras.sources.urls import mask_text, mask_url
@@ -28,8 +34,6 @@ from cameras.sources.urls import mask_text, mask_url
 log = logging.getLogger(__name__)
 
 AUTH_FAILED = "Authentication failed."
-REFUSED = "Host unreachable (connection refused)."
-TIMED_OUT = "Timed out."
 DEVICE_PATH = "/onvif/device_service"  # fixed by the ONVIF Core spec
 MAX_RESPONSE_BYTES = 2_000_000  # profiles of a 16-channel NVR are ~100 kB
 
@@ -171,16 +175,7 @@ def _host_for_url(host: str) -> str:
 
 
 def _describe_network_error(exc: BaseException) -> str:
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, ConnectionRefusedError):
-        return REFUSED
-    if isinstance(reason, TimeoutError | socket.timeout):
-        return TIMED_OUT
-    if isinstance(reason, socket.gaierror):
-        return "Host name not found."
-    if isinstance(reason, OSError) and reason.strerror:
-        return f"Network error: {reason.strerror}."
-    return "Could not reach the ONVIF service."
+    return describe_network_error(exc) or "Could not reach the ONVIF service."
 
 
 def _describe_fault(fault: ET.Element, operation: str) -> str:

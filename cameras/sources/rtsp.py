@@ -30,14 +30,12 @@ from av.packet import Packet
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
-from cameras.sources.base import CaptureError, Grab
+from cameras.sources.base import REFUSED, TIMED_OUT, CaptureError, Grab
 from cameras.sources.urls import mask_text, mask_url, split_credentials, with_credentials
 
 log = logging.getLogger(__name__)
 
 AUTH_FAILED = "Authentication failed."
-REFUSED = "Host unreachable (connection refused)."
-TIMED_OUT = "Timed out."
 NOT_VIDEO = "Not a video stream."
 ENDED = "Stream ended."
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,20 +13,6 @@ from sequences.models import Sequence
 from tests.factories import frames
 
 START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits(settings) -> None:
-    """Rate-limit counters live in the cache; each test gets its own empty one.
-
-    Not cache.clear(): in scale-out mode that would flush the Redis database of the task queue.
-    """
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-{uuid.uuid4()}",
-        }
-    }
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_it_passes_nginx_t_for_the_vps_site(tmp_path):
         checked = server.test_config()
         assert checked.returncode == 0, checked.stderr
     finally:
-        server.cleanup()
+        server.close()
 
 
 def test_it_passes_nginx_t_for_the_camera_server_site(tmp_path):

@@ -8,6 +8,26 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from types import TracebackType
+
+
+class RigServer:
+    """The `with` plumbing every rig server shares: leaving the block shuts it down."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop; servers that leave files behind remove them too."""
+        self.stop()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 class RigUnavailable(RuntimeError):

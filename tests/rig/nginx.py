@@ -14,9 +14,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
-from tests.rig import RigUnavailable, free_port, stop_process
+from tests.rig import RigServer, RigUnavailable, free_port, stop_process
 
 NGINX = "/usr/sbin/nginx"
 MIME_TYPES = "/etc/nginx/mime.types"
@@ -63,7 +62,7 @@ class Response:
     body: bytes
 
 
-class Nginx:
+class Nginx(RigServer):
     def __init__(self, bundle_dir: Path, site: Path = SITE) -> None:
         reason = unavailable_reason()
         if reason:
@@ -147,20 +146,12 @@ class Nginx:
         process, self._process = self._process, None
         stop_process(process, grace=10)
 
-    def cleanup(self) -> None:
+    def close(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Nginx:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -21,10 +21,9 @@ import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from xml.sax.saxutils import escape
 
-from tests.rig import free_port
+from tests.rig import RigServer, free_port
 
 S = "http://www.w3.org/2003/05/soap-envelope"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -83,7 +82,7 @@ def _media_uri(response: str, uri: str) -> str:
     )
 
 
-class OnvifDevice:
+class OnvifDevice(RigServer):
     """Serve on 127.0.0.1:`port`; `clock_offset` makes the device clock wrong on purpose."""
 
     def __init__(
@@ -127,14 +126,6 @@ class OnvifDevice:
 
     def __enter__(self) -> OnvifDevice:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.clock_offset

@@ -14,9 +14,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
-from tests.rig import RigUnavailable, free_port
+from tests.rig import RigServer, RigUnavailable, free_port
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CAMERA_SCRIPT = Path(__file__).with_name("rtsp_cam.py")
@@ -65,7 +64,7 @@ def unavailable_reason() -> str | None:
     return None
 
 
-class RtspServer:
+class RtspServer(RigServer):
     """One fake camera. `url` has no credentials; pass them to the source separately."""
 
     def __init__(
@@ -183,11 +182,3 @@ class RtspServer:
 
     def __enter__(self) -> RtspServer:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import socket
 import threading
-from types import TracebackType
 
-from tests.rig import free_port
+from tests.rig import RigServer, free_port
 
 
-class SilentServer:
+class SilentServer(RigServer):
     """Accepts connections on 127.0.0.1 and holds them open without reading or writing."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -51,11 +50,3 @@ class SilentServer:
 
     def __enter__(self) -> SilentServer:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -17,12 +17,11 @@ import secrets
 import threading
 from base64 import b64decode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 
 import cv2
 import numpy as np
 
-from tests.rig import free_port
+from tests.rig import RigServer, free_port
 
 PICTURE = "/ISAPI/Streaming/channels/1/picture"
 REALM = "IP Camera"
@@ -45,7 +44,7 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
-class SnapshotServer:
+class SnapshotServer(RigServer):
     """Start with `SnapshotServer(password=...)`; `url(path)` gives an address without creds."""
 
     def __init__(
@@ -83,14 +82,6 @@ class SnapshotServer:
 
     def __enter__(self) -> SnapshotServer:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- authentication -------------------------------------------------------------
     def new_nonce(self) -> str:

@@ -15,9 +15,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
-from tests.rig import RigUnavailable, free_port, stop_process
+from tests.rig import RigServer, RigUnavailable, free_port, stop_process
 
 SSHD = "/usr/sbin/sshd"
 USER = "imgservrig"
@@ -41,7 +40,7 @@ def ensure_user(name: str) -> None:
     subprocess.run(["usermod", "-p", "*", name], check=True, timeout=30)
 
 
-class SshServer:
+class SshServer(RigServer):
     def __init__(self, user: str = USER) -> None:
         reason = unavailable_reason()
         if reason:
@@ -135,17 +134,9 @@ class SshServer:
         process, self._process = self._process, None
         stop_process(process, grace=5)
 
-    def cleanup(self) -> None:
+    def close(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> SshServer:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
