@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cameras.models import Camera, SourceKind
-from cameras.sources import TIMEOUT_SECONDS, CaptureError, open_source
+from cameras.sources import TIMEOUT_SECONDS, open_source
 from cameras.sources.urls import split_credentials
 
 SCHEMES = {
@@ -88,6 +88,3 @@ def check(camera: Camera) -> CheckResult:
     elapsed = (time.perf_counter() - started) * 1000
     validate_jpeg(grab)
     return CheckResult(elapsed, grab.width, grab.height, len(grab.jpeg))
-
-
-__all__ = ["CaptureError", "CheckResult", "check", "kind_for", "set_source"]

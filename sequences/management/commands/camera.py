@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from cameras.capture import capture_frame
-from cameras.configure import CaptureError, check, set_source
+from cameras.configure import check, set_source
 from cameras.models import Camera
-from cameras.sources import open_source
+from cameras.sources import CaptureError, open_source
 from sequences.choices import OptimisationLevel, OverlayStyle
 from sequences.models import SequenceSettings
 
