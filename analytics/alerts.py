@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from analytics.models import ForecastSnapshot
 from analytics.weather import Forecast, Hour, ProviderError, fetch_forecast, provider_for
+from analytics.weather.history import store_history
 from cameras.models import Camera
 
 HORIZON = dt.timedelta(hours=24)
@@ -152,18 +153,20 @@ def _midnight_after(local: dt.datetime) -> dt.datetime:
 
 
 def refresh_forecast(camera: Camera, now: dt.datetime | None = None) -> ForecastSnapshot | None:
-    """Fetch and store the camera's forecast; a failure is stored too, and never raised."""
+    """Fetch and store the camera's forecast and the past hours that came with it; a failure
+    is stored too, and never raised."""
     if camera.latitude is None or camera.longitude is None:
         return None
     now = now or timezone.now()
     try:
-        forecast = fetch_forecast(camera.latitude, camera.longitude)
+        forecast = fetch_forecast(camera.latitude, camera.longitude, now)
     except ProviderError as exc:
         tried = provider_for(camera.latitude, camera.longitude).name
         return ForecastSnapshot.objects.create(
             camera=camera, provider=tried, fetched_at=now, error=str(exc)[:2000]
         )
     snapshot = _store(camera, forecast, now)
+    store_history(camera, forecast, now)
     ForecastSnapshot.objects.filter(camera=camera, fetched_at__lt=now - KEEP_SNAPSHOTS).delete()
     return snapshot
 

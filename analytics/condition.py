@@ -1,22 +1,29 @@
-"""Road condition of one frame (or a few frames of one camera) inside the road mask.
+"""What the picture shows of the road surface inside the road mask: measurements, not verdicts.
 
-The method is deliberately explainable, so an operator can tell why a frame got its level:
+The method is deliberately explainable, so an operator can tell why a frame got its state:
 
 1. Work on a small copy (320 px wide): the features are regional, and it keeps a 1280×720
-   frame well under 30 ms. Several frames of a still camera are merged by a per-pixel median
+   frame well under 15 ms. Several frames of a still camera are merged by a per-pixel median
    first, which removes vehicles that pass through.
 2. Grey-world white balance, so snow under orange street lights or in blue shade is still
    "white" (low saturation) while grey asphalt stays grey.
-3. Snow is bright *relative to the scene* (the closed product's fixed V ≥ 200 called sunlit
-   concrete snow and missed snow on overcast days), low in saturation and smooth in texture.
+3. **Snow-white** pixels are bright relative to the scene, low in saturation and smooth.
+   **Pale** pixels pass a looser test (packed snow with tyre tracks, slush, and also pale
+   concrete): the picture alone cannot tell those apart, so pale surface is reported on its
+   own and the decision (`analytics.decision`) asks the weather and the camera's learned bare
+   road before calling it snow.
 4. Lane paint is removed by a morphological opening (paint is thinner than the kernel),
    white vehicles by dropping compact blobs whose outline is a strong edge (snow fades out),
-   and headlight glare by dropping small saturated blobs. Only what remains counts as snow.
-5. Wetness comes from the signs of a glossy surface: mirror-like sky reflections
-   (large-scale brightness variation over little fine texture), specular highlights, and
-   pavement darker than the rest of the scene.
-6. Ice needs a temperature at or below freezing *and* evidence: a wet/glossy surface or
-   partial snow and slush. Without a temperature there is no "Ice Possible".
+   and headlight glare by dropping small saturated blobs.
+5. Three signs that a pale road is pavement and not snow, each with a physical reason:
+   - paint or vehicles far *brighter* than the pale surface around them: nothing on a road
+     is much whiter than snow;
+   - green vegetation in the scene: snow that lies on a road lies on the verges too;
+   - a surface clipped to white by the exposure, which no longer shows what it is.
+6. Wetness comes from the signs of a glossy surface: mirror-like reflections (large-scale
+   brightness variation over little fine texture), specular highlights, and pavement darker
+   than the rest of the scene. On single photos it is weak evidence (measured in
+   `bench/analytics.py`); the camera's learned dry road makes it strong.
 """
 
 from __future__ import annotations
@@ -32,9 +39,14 @@ from django.db import models
 WORK_WIDTH = 320
 # Lane paint near the camera is at most ~20 px wide at 1280 px, i.e. ~5 px here.
 PAINT_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+# Rows above this fraction of the height are sky or distance in a road camera's view.
+GROUND_FROM = 0.35
 
 
 class Level(models.TextChoices):
+    """The closed product's levels, kept for its overlay wording."""
+
     CLEAR = "clear", "Clear"
     LIGHT = "light", "Light"
     MODERATE = "moderate", "Moderate"
@@ -44,31 +56,45 @@ class Level(models.TextChoices):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What the classifier decides with; `ConditionThresholds` rows override the defaults."""
+    """What the picture is measured and decided with; `ConditionThresholds` rows override
+    the defaults per camera, and operator labels move `light` and `wet` (analytics.labels)."""
 
     light: float = 0.10
     moderate: float = 0.25
     heavy: float = 0.50
     ice: float = 0.45
     freezing_c: float = 0.0
+    # A road this glossy looks wet in a single picture (rare: see the module docstring).
+    wet: float = 0.60
     snow_max_saturation: int = 35
     # Snow must be at least this bright relative to the bright end of the scene (90th pct).
     snow_relative_value: float = 0.78
     snow_min_value: int = 110
     snow_max_texture: float = 14.0
+    # Packed snow, slush and pale concrete: darker and rougher than fresh snow.
+    pale_relative_value: float = 0.55
+    pale_max_texture: float = 24.0
     night_brightness: float = 0.22
 
 
 @dataclass(frozen=True)
 class Condition:
+    """Measurements of one picture's road. Fractions are of the road's pixels."""
+
     level: str
     snow_coverage: float
+    pale_coverage: float
     wetness: float
-    ice_likelihood: float
     brightness: float
     confidence: float
     is_night: bool
     road_pixels: int
+    # Signs that a pale road is pavement (see the module docstring, point 5).
+    whiter_ratio: float = 0.0
+    vegetation: float = 0.0
+    clipped: float = 0.0
+    glare: float = 0.0
+    road_brightness: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,39 +115,55 @@ class _Scene:
 def classify(
     frames: np.ndarray | Sequence[np.ndarray],
     road_mask: np.ndarray | None = None,
-    temperature_c: float | None = None,
     thresholds: Thresholds | None = None,
 ) -> Condition:
-    """Classify the road in `frames` (BGR, one array or a list of the same camera's frames).
+    """Measure the road in `frames` (BGR, one array or a list of the same camera's frames).
 
     `road_mask` is any-size, non-zero on the road; None means the whole frame.
     """
     t = thresholds or Thresholds()
-    scene = _prepare(frames, road_mask)
+    scene = prepare(frames, road_mask)
     road_count = int(np.count_nonzero(scene.road))
     brightness = float(scene.hsv[..., 2].mean()) / 255.0
     is_night = brightness < t.night_brightness
     if road_count == 0:
         return Condition(Level.CLEAR, 0.0, 0.0, 0.0, brightness, 0.0, is_night, 0)
-    snow, glare = _snow_mask(scene, t)
+    snow, pale, glare = _snow_masks(scene, t)
     coverage = float(np.count_nonzero(snow)) / road_count
-    wetness = _wetness(scene, snow)
-    ice = _ice_likelihood(temperature_c, wetness, coverage, t)
+    pale_coverage = float(np.count_nonzero(pale)) / road_count
     glare_fraction = float(np.count_nonzero(glare & scene.road)) / road_count
-    level = _level(coverage, ice, temperature_c, is_night, glare_fraction, t)
     return Condition(
-        level=level,
+        level=coverage_level(coverage, t, is_night and glare_fraction > 0.02),
         snow_coverage=round(coverage, 4),
-        wetness=round(wetness, 4),
-        ice_likelihood=round(ice, 4),
+        pale_coverage=round(pale_coverage, 4),
+        wetness=round(_wetness(scene, snow | pale), 4),
         brightness=round(brightness, 4),
         confidence=round(_confidence(scene, road_count, is_night, glare_fraction), 4),
         is_night=is_night,
         road_pixels=round(road_count * scene.scale * scene.scale),
+        whiter_ratio=round(_whiter_than_surface(scene, pale, glare), 4),
+        vegetation=round(_vegetation(scene), 4),
+        clipped=round(_clipped(scene, pale), 4),
+        glare=round(glare_fraction, 4),
+        road_brightness=round(float(np.median(scene.hsv[..., 2][scene.road])) / 255.0, 4),
     )
 
 
-def _prepare(frames: np.ndarray | Sequence[np.ndarray], road_mask: np.ndarray | None) -> _Scene:
+def coverage_level(coverage: float, t: Thresholds, glare_at_night: bool = False) -> str:
+    level = Level.CLEAR
+    if coverage >= t.heavy:
+        level = Level.HEAVY
+    elif coverage >= t.moderate:
+        level = Level.MODERATE
+    elif coverage >= t.light:
+        level = Level.LIGHT
+    if level == Level.HEAVY and glare_at_night:
+        # Lit night scenes over-expose; with glare on the road, Heavy is not trustworthy.
+        return Level.MODERATE
+    return level
+
+
+def prepare(frames: np.ndarray | Sequence[np.ndarray], road_mask: np.ndarray | None) -> _Scene:
     stack = [frames] if isinstance(frames, np.ndarray) else list(frames)
     h, w = stack[0].shape[:2]
     scale = w / WORK_WIDTH
@@ -171,20 +213,42 @@ def local_std(gray: np.ndarray, size: int) -> np.ndarray:
     return np.sqrt(np.maximum(sq - mean * mean, 0))
 
 
-def _snow_mask(scene: _Scene, t: Thresholds) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels that count as snow, and the glare blobs that were refused."""
-    hue, sat, val = scene.hsv[..., 0], scene.hsv[..., 1], scene.hsv[..., 2]
-    reference = _reference_brightness(val)
-    v_min = max(t.snow_min_value, t.snow_relative_value * reference)
+def _neutral(scene: _Scene, t: Thresholds) -> np.ndarray:
+    hue, sat = scene.hsv[..., 0], scene.hsv[..., 1]
     # Snow in shade reflects the blue sky: allow more saturation for blue hues.
     sat_max = np.where((hue >= 90) & (hue <= 130), 2 * t.snow_max_saturation, t.snow_max_saturation)
-    white = (sat <= sat_max) & (val >= v_min) & (scene.texture <= t.snow_max_texture)
-    white = (white & scene.road).astype(np.uint8)
-    # Opening removes structures thinner than the kernel: lane paint, kerbs, cables.
-    opened = cv2.morphologyEx(white, cv2.MORPH_OPEN, PAINT_KERNEL)
+    return sat <= sat_max
+
+
+def _white(scene: _Scene, t: Thresholds, pale: bool = False) -> np.ndarray:
+    """Snow-white pixels, or with `pale` the looser test that packed snow also passes."""
+    val = scene.hsv[..., 2]
+    reference = _reference_brightness(val)
+    if pale:
+        v_min, texture = (
+            max(0.8 * t.snow_min_value, t.pale_relative_value * reference),
+            t.pale_max_texture,
+        )
+    else:
+        v_min, texture = (
+            max(t.snow_min_value, t.snow_relative_value * reference),
+            t.snow_max_texture,
+        )
+    return _neutral(scene, t) & (val >= v_min) & (scene.texture <= texture)
+
+
+def _snow_masks(scene: _Scene, t: Thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Road pixels that are snow-white, those that are at least pale, and refused glare."""
+    white = _white(scene, t) & scene.road
+    pale = _white(scene, t, pale=True) & scene.road
     glare = _glare(scene)
-    opened[glare] = 0
-    return _drop_vehicles(opened, scene), glare
+    cleaned = []
+    for mask in (white, pale):
+        # Opening removes structures thinner than the kernel: lane paint, kerbs, cables.
+        opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, PAINT_KERNEL)
+        opened[glare] = 0
+        cleaned.append(_drop_vehicles(opened, scene))
+    return cleaned[0], cleaned[0] | cleaned[1], glare
 
 
 def _reference_brightness(val: np.ndarray) -> float:
@@ -244,9 +308,44 @@ def _is_vehicle(labels: np.ndarray, stat: np.ndarray, index: int, edges: np.ndar
     return ring_count > 0 and strong / ring_count > 0.25
 
 
-def _wetness(scene: _Scene, snow: np.ndarray) -> float:
+def _whiter_than_surface(scene: _Scene, pale: np.ndarray, glare: np.ndarray) -> float:
+    """How much brighter the brightest neutral things on and next to the pale surface are
+    (paint, white vehicles), as a ratio of the surface's own brightness.
+
+    Snow reflects about 80 % of the light, as much as white paint or a white car: beside snow
+    they are at most a little brighter. Pixel values follow reflectance to the power ~0.45
+    (sRGB), so a ratio of 1.4 means a surface reflecting under 40 %: concrete, not snow."""
+    count = int(np.count_nonzero(pale))
+    if count < 20:
+        return 0.0
+    gray = scene.gray.astype(np.float32)
+    near = cv2.dilate(pale.astype(np.uint8), NEAR_KERNEL) > 0
+    neutral = near & scene.road & (scene.hsv[..., 1] < 50) & ~glare
+    if np.count_nonzero(neutral) < 20:
+        return 0.0
+    surface = float(np.median(gray[pale])) + 1.0
+    return float(np.percentile(gray[neutral], 99.5)) / surface
+
+
+def _vegetation(scene: _Scene) -> float:
+    """Fraction of the ground (below the sky) that is green leaves or grass."""
+    ground = scene.hsv[int(GROUND_FROM * scene.hsv.shape[0]) :]
+    hue, sat, val = ground[..., 0], ground[..., 1], ground[..., 2]
+    green = (hue >= 30) & (hue <= 90) & (sat >= 40) & (val >= 30)
+    return float(np.count_nonzero(green)) / max(1, green.size)
+
+
+def _clipped(scene: _Scene, pale: np.ndarray) -> float:
+    """Share of the pale surface that the exposure clipped to white."""
+    count = int(np.count_nonzero(pale))
+    if count == 0:
+        return 0.0
+    return float(np.count_nonzero(pale & (scene.hsv[..., 2] >= 250))) / count
+
+
+def _wetness(scene: _Scene, snowy: np.ndarray) -> float:
     """0–1 from reflections, highlights and darkening of the bare part of the road."""
-    bare = scene.road & ~snow
+    bare = scene.road & ~snowy
     if np.count_nonzero(bare) < 50:
         return 0.0
     gray = scene.gray.astype(np.float32)
@@ -257,54 +356,18 @@ def _wetness(scene: _Scene, snow: np.ndarray) -> float:
     val = scene.hsv[..., 2]
     highlight = float(np.mean((val[bare] >= 200) & (scene.hsv[..., 1][bare] <= 60)))
     darkness = 1.0 - float(np.median(val[bare])) / (float(np.median(val)) + 1.0)
-    score = 0.5 * _ramp(gloss, 2.0, 6.0) + 0.3 * _ramp(highlight, 0.01, 0.08)
-    return float(np.clip(score + 0.2 * _ramp(darkness, 0.0, 0.4), 0.0, 1.0))
-
-
-def _ice_likelihood(
-    temperature_c: float | None, wetness: float, coverage: float, t: Thresholds
-) -> float:
-    """Evidence of a glossy or slushy surface, weighted by how cold it is."""
-    if temperature_c is None:
-        return 0.0
-    # Road surfaces lag the air: up to 2 °C above freezing still counts a little.
-    cold = _ramp(t.freezing_c + 2.0 - temperature_c, 0.0, 2.0)
-    slush = _ramp(coverage, 0.02, t.light) if coverage < t.heavy else 0.3
-    return float(np.clip(cold * max(wetness, 0.8 * slush), 0.0, 1.0))
-
-
-def _level(
-    coverage: float,
-    ice: float,
-    temperature_c: float | None,
-    is_night: bool,
-    glare_fraction: float,
-    t: Thresholds,
-) -> str:
-    snow = Level.CLEAR
-    if coverage >= t.heavy:
-        snow = Level.HEAVY
-    elif coverage >= t.moderate:
-        snow = Level.MODERATE
-    elif coverage >= t.light:
-        snow = Level.LIGHT
-    if snow == Level.HEAVY and is_night and glare_fraction > 0.02:
-        # Lit night scenes over-expose; with glare on the road, Heavy is not trustworthy.
-        snow = Level.MODERATE
-    freezing = temperature_c is not None and temperature_c <= t.freezing_c
-    # Ice is the greater hazard than a thin snow cover, so it wins over Clear and Light.
-    if freezing and ice >= t.ice and snow in (Level.CLEAR, Level.LIGHT):
-        return Level.ICE_POSSIBLE
-    return snow
+    score = 0.5 * ramp(gloss, 2.0, 6.0) + 0.3 * ramp(highlight, 0.01, 0.08)
+    return float(np.clip(score + 0.2 * ramp(darkness, 0.0, 0.4), 0.0, 1.0))
 
 
 def _confidence(scene: _Scene, road_count: int, is_night: bool, glare_fraction: float) -> float:
+    """How well the picture shows the road: size of the road, contrast, light and glare."""
     base = 0.5 if is_night else 0.9
-    size = _ramp(road_count, 300, 3000)
-    contrast = _ramp(float(scene.gray.std()), 8.0, 30.0)
+    size = ramp(road_count, 300, 3000)
+    contrast = ramp(float(scene.gray.std()), 8.0, 30.0)
     return base * (0.4 + 0.6 * size) * (0.5 + 0.5 * contrast) * (1.0 - min(0.5, glare_fraction))
 
 
-def _ramp(value: float, low: float, high: float) -> float:
+def ramp(value: float, low: float, high: float) -> float:
     """0 at `low`, 1 at `high`, linear between."""
     return float(np.clip((value - low) / (high - low), 0.0, 1.0))

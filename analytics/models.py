@@ -1,15 +1,19 @@
-"""Road regions, the thresholds the classifier uses, readings and stored forecasts."""
+"""Road regions, thresholds, readings, learned bare roads, operator labels and weather."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from analytics.condition import Level, Thresholds
+from analytics.decision import State
+from analytics.labels import Truth
+from analytics.reference import Light, Profile
 from analytics.road import Polygon
 from cameras.models import Camera, Frame, ValidatedModel
 
@@ -78,6 +82,11 @@ class ConditionThresholds(ValidatedModel):
         validators=[MinValueValidator(-10), MaxValueValidator(5)],
         help_text="Air temperature at or below which ice is possible.",
     )
+    wet = models.FloatField(
+        default=defaults.wet,
+        validators=UNIT,
+        help_text="Gloss of the road (0–1) at which a single picture says wet.",
+    )
 
     class Meta:
         verbose_name_plural = "condition thresholds"
@@ -96,6 +105,7 @@ class ConditionThresholds(ValidatedModel):
             heavy=self.heavy,
             ice=self.ice,
             freezing_c=self.freezing_c,
+            wet=self.wet,
         )
 
     @classmethod
@@ -105,12 +115,26 @@ class ConditionThresholds(ValidatedModel):
 
 
 class ConditionReading(ValidatedModel):
+    """One analysed frame: its own state and reason, and the state published after it
+    (`analytics.stability`), which is what the overlay, viewer, bundle and API show."""
+
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="readings")
     frame = models.ForeignKey(
         Frame, null=True, blank=True, on_delete=models.SET_NULL, related_name="readings"
     )
     measured_at = models.DateTimeField(db_index=True)
-    level = models.CharField(max_length=16, choices=Level.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UNKNOWN)
+    reason = models.CharField(max_length=300, blank=True)
+    level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    published_state = models.CharField(max_length=16, choices=State.choices, default=State.UNKNOWN)
+    published_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    published_reason = models.CharField(max_length=300, blank=True)
+    light = models.CharField(max_length=16, choices=Light.choices, blank=True)
+    pale_coverage = models.FloatField(default=0.0, validators=UNIT)
+    # The weather evidence and the learned-road comparison the decision read, and its notes.
+    evidence = models.JSONField(default=dict, blank=True)
+    comparison = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=list, blank=True)
     snow_coverage = models.FloatField(validators=UNIT)
     wetness = models.FloatField(validators=UNIT)
     ice_likelihood = models.FloatField(validators=UNIT)
@@ -125,7 +149,79 @@ class ConditionReading(ValidatedModel):
         indexes = [models.Index(fields=["camera", "-measured_at"])]
 
     def __str__(self) -> str:
-        return f"{self.camera} {self.measured_at:%Y-%m-%d %H:%M} {self.get_level_display()}"
+        return f"{self.camera} {self.measured_at:%Y-%m-%d %H:%M} {self.get_state_display()}"
+
+    def features(self) -> dict[str, Any]:
+        """The picture's measurements, as labels keep them."""
+        keys = ("snow_coverage", "pale_coverage", "wetness", "brightness", "confidence")
+        return {key: getattr(self, key) for key in keys}
+
+
+class RoadReference(ValidatedModel):
+    """A camera's learned bare road in one light (`analytics.reference`)."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="references")
+    light = models.CharField(max_length=16, choices=Light.choices)
+    samples = models.PositiveIntegerField(default=0)
+    brightness = models.FloatField(default=0.0, validators=UNIT)
+    wetness = models.FloatField(default=0.0, validators=UNIT)
+    marking_visibility = models.FloatField(default=0.0, validators=UNIT)
+    edge_map = models.BinaryField(blank=True, default=b"")
+    map_height = models.PositiveIntegerField(default=0)
+    map_width = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "light"], name="one_reference_per_light")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera} bare road ({self.get_light_display()}, {self.samples} frames)"
+
+    def profile(self) -> Profile:
+        shape = (self.map_height, self.map_width)
+        edges = np.frombuffer(bytes(self.edge_map), dtype=np.float16).astype(np.float32)
+        edge_map = edges.reshape(shape) if edges.size == shape[0] * shape[1] else np.zeros(shape)
+        return Profile(
+            self.samples, self.brightness, self.wetness, self.marking_visibility, edge_map
+        )
+
+    def keep(self, profile: Profile) -> None:
+        self.samples = profile.samples
+        self.brightness = float(np.clip(profile.brightness, 0, 1))
+        self.wetness = float(np.clip(profile.wetness, 0, 1))
+        self.marking_visibility = float(np.clip(profile.marking_visibility, 0, 1))
+        self.map_height, self.map_width = profile.edge_map.shape
+        self.edge_map = profile.edge_map.astype(np.float16).tobytes()
+        self.updated_at = timezone.now()
+
+
+class FrameLabel(ValidatedModel):
+    """What an operator says the road really showed in a frame. It keeps a copy of what the
+    camera said and measured, so it stays when retention deletes the frame or the reading."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="labels")
+    reading = models.OneToOneField(
+        ConditionReading, null=True, blank=True, on_delete=models.SET_NULL, related_name="label"
+    )
+    frame = models.ForeignKey(
+        Frame, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels"
+    )
+    captured_at = models.DateTimeField(db_index=True)
+    truth = models.CharField("the road showed", max_length=16, choices=Truth.choices)
+    said_state = models.CharField(max_length=16, choices=State.choices)
+    said_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    features = models.JSONField(default=dict, blank=True)
+    labelled_by = models.CharField(max_length=150, blank=True)
+    labelled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-captured_at"]
+        indexes = [models.Index(fields=["camera", "-captured_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.camera} {self.captured_at:%Y-%m-%d %H:%M}: {self.get_truth_display()}"
 
 
 class ForecastSnapshot(ValidatedModel):
@@ -150,3 +246,33 @@ class ForecastSnapshot(ValidatedModel):
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+class WeatherHour(ValidatedModel):
+    """One past hour of weather at a camera, as its provider reported it; None = not reported.
+
+    Written by each forecast refresh (a newer fetch of the same hour replaces the older one)
+    and kept for ten days; `analytics.weather.history` reads it as evidence.
+    """
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="weather_hours")
+    time = models.DateTimeField(help_text="Start of the hour, UTC.")
+    provider = models.CharField(max_length=32)
+    temperature_c = models.FloatField(null=True, blank=True)
+    dew_point_c = models.FloatField(null=True, blank=True)
+    precipitation_mm = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
+    snowfall_cm = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
+    snow_depth_cm = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
+    weather_code = models.IntegerField(null=True, blank=True, help_text="WMO code, if given.")
+    freezing_precipitation = models.BooleanField(default=False)
+    description = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-time"]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "time"], name="weather_hour_once_per_camera")
+        ]
+        indexes = [models.Index(fields=["camera", "-time"])]
+
+    def __str__(self) -> str:
+        return f"{self.camera} {self.time:%Y-%m-%d %H:00} {self.provider}"

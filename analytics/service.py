@@ -13,22 +13,41 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
+from analytics import labels, stability
 from analytics.alerts import ForecastStatus, forecast_state
-from analytics.condition import Condition, Level, classify
-from analytics.models import ConditionReading, ConditionThresholds, RoadRegion
+from analytics.condition import Condition, Level, Thresholds
+from analytics.decision import Decision, ReferenceComparison, State, state_label, style_key
+from analytics.evidence import WeatherEvidence
+from analytics.models import (
+    ConditionReading,
+    ConditionThresholds,
+    FrameLabel,
+    RoadReference,
+    RoadRegion,
+)
+from analytics.quality import Quality
+from analytics.reading import Reading, read
+from analytics.reference import Profile, frame_features, light_at
 from analytics.road import detect_road, polygon_mask
+from analytics.weather.history import evidence_for
 from cameras.models import Camera, Frame
 
 # Frames merged for road detection: enough for traffic to show where the road is.
 DETECTION_FRAMES = 5
 # A reading older than this is not "current" (the camera is probably down).
 CURRENT_FOR = dt.timedelta(minutes=30)
+# Readings the published state is decided over (analytics.stability).
+STABLE_OVER = dt.timedelta(minutes=30)
+STABLE_READINGS = 6
 
 
 @dataclass(frozen=True)
 class Conditions:
-    """What the overlay, viewer and status show; `label` is the text ("Ice Possible")."""
+    """What the overlay, viewer and status show: the published state. `label` is the public
+    wording ("Light snow"), `level_label` the closed product's ("Light"); both are None when
+    the state is Unknown or there is no current reading, and the overlay then shows "—"."""
 
+    state: str | None
     level: str | None
     label: str | None
     temperature_c: float | None
@@ -37,6 +56,15 @@ class Conditions:
     forecast_message: str = ""
     measured_at: dt.datetime | None = None
     confidence: float | None = None
+    reason: str = ""
+
+    @property
+    def level_label(self) -> str | None:
+        return Level(self.level).label if self.level else None
+
+    @property
+    def style(self) -> str:
+        return style_key(self.state or State.UNKNOWN, self.level or "")
 
 
 def frame_path(frame: Frame) -> Path:
@@ -93,38 +121,145 @@ def road_region(camera: Camera) -> RoadRegion | None:
 
 
 def analyze_frame(frame: Frame) -> ConditionReading | None:
-    """Classify one stored frame and store the reading; None when the file is unusable."""
-    image = decode_frame(frame)
-    region = road_region(frame.camera)
-    if image is None or region is None:
+    """Decide the road's state in one stored frame and store the reading; None when the file
+    is gone. An unreadable file, or one that cannot show the road, is stored as Unknown with
+    its reason: never a guess."""
+    path = frame_path(frame)
+    if not path.is_file():
         return None
-    mask = polygon_mask(region.effective_polygon(), image.shape[1], image.shape[0])
-    temperature = forecast_state(frame.camera).temperature_c
-    condition = classify(image, mask, temperature, ConditionThresholds.for_camera(frame.camera))
-    return store_reading(frame, condition, temperature)
+    camera = frame.camera
+    image = decode_frame(frame)
+    region = road_region(camera) if image is not None else None
+    mask = None
+    if image is not None and region is not None:
+        mask = polygon_mask(region.effective_polygon(), image.shape[1], image.shape[0])
+    weather = evidence_for(camera, frame.captured_at)
+    thresholds = camera_thresholds(camera)
+    learned = _Learned(camera, frame.captured_at, image, mask)
+    reading = read(image, mask, weather, thresholds, learned.compare)
+    if weather.dry_and_mild(thresholds.freezing_c) and reading.decision.state == State.DRY:
+        learned.learn(reading)
+    return store_reading(frame, reading, weather, learned.comparison, learned.light)
+
+
+class _Learned:
+    """The camera's learned bare road for this frame's light: compared with, and taught."""
+
+    def __init__(
+        self, camera: Camera, at: dt.datetime, image: np.ndarray | None, mask: np.ndarray | None
+    ) -> None:
+        self.camera, self.at, self.image, self.mask = camera, at, image, mask
+        self.light = ""
+        self.comparison: ReferenceComparison | None = None
+
+    def compare(self, picture: Condition, quality: Quality) -> ReferenceComparison | None:
+        if self.image is None or self.mask is None:
+            return None
+        self.light = light_at(
+            self.at, self.camera.latitude, self.camera.longitude, quality.is_night
+        )
+        row = RoadReference.objects.filter(camera=self.camera, light=self.light).first()
+        if row is not None:
+            self.comparison = row.profile().compare(frame_features(self.image, self.mask), picture)
+        return self.comparison
+
+    def learn(self, reading: Reading) -> None:
+        if self.image is None or self.mask is None or reading.picture is None or not self.light:
+            return
+        features = frame_features(self.image, self.mask)
+        row = RoadReference.objects.filter(camera=self.camera, light=self.light).first()
+        if row is None:
+            row = RoadReference(camera=self.camera, light=self.light)
+            profile = Profile.first(features, reading.picture)
+        else:
+            profile = row.profile()
+            profile.update(features, reading.picture)
+        row.keep(profile)
+        try:
+            row.save()
+        except (ValidationError, IntegrityError):
+            # Another worker learned this camera's first frame in this light at the same time.
+            return
+
+
+def camera_thresholds(camera: Camera, now: dt.datetime | None = None) -> Thresholds:
+    """The camera's thresholds (its row, or the defaults), moved by its operator labels."""
+    base = ConditionThresholds.for_camera(camera)
+    learned, _notes = labels.learned_thresholds(base, camera_labels(camera))
+    return learned
+
+
+def camera_labels(camera: Camera) -> list[labels.Labelled]:
+    rows = FrameLabel.objects.filter(camera=camera).values_list("truth", "said_state", "features")
+    return [labels.Labelled(truth, said, features) for truth, said, features in rows]
+
+
+def camera_agreement(camera: Camera, now: dt.datetime | None = None) -> labels.Agreement:
+    since = labels.agreement_since(now or timezone.now())
+    rows = FrameLabel.objects.filter(camera=camera, captured_at__gte=since)
+    found = rows.values_list("truth", "said_state", "features")
+    return labels.agreement(labels.Labelled(t, s, f) for t, s, f in found)
 
 
 def store_reading(
-    frame: Frame, condition: Condition, temperature_c: float | None
+    frame: Frame,
+    reading: Reading,
+    weather: WeatherEvidence,
+    comparison: ReferenceComparison | None = None,
+    light: str = "",
 ) -> ConditionReading:
-    return ConditionReading.objects.create(
+    decision, picture = reading.decision, reading.picture
+    published = _published(frame.camera, frame.captured_at, decision)
+    row = ConditionReading(
         camera=frame.camera,
         frame=frame,
         measured_at=frame.captured_at,
-        level=condition.level,
-        snow_coverage=condition.snow_coverage,
-        wetness=condition.wetness,
-        ice_likelihood=condition.ice_likelihood,
-        brightness=condition.brightness,
-        confidence=condition.confidence,
-        is_night=condition.is_night,
-        temperature_c=temperature_c,
-        road_pixels=condition.road_pixels,
+        state=decision.state,
+        level=decision.level,
+        reason=decision.reason[:300],
+        published_state=published.state,
+        published_level=published.level,
+        published_reason=published.reason[:300],
+        ice_likelihood=decision.ice_likelihood,
+        confidence=decision.confidence,
+        is_night=reading.quality.is_night,
+        light=light,
+        temperature_c=weather.temperature_c,
+        evidence=weather.as_dict(),
+        comparison=comparison.as_dict() if comparison else {},
+        notes=decision.notes,
+        snow_coverage=picture.snow_coverage if picture else 0.0,
+        pale_coverage=picture.pale_coverage if picture else 0.0,
+        wetness=picture.wetness if picture else 0.0,
+        brightness=min(1.0, picture.brightness) if picture else 0.0,
+        road_pixels=picture.road_pixels if picture else 0,
     )
+    row.save()
+    return row
+
+
+def _published(camera: Camera, at: dt.datetime, decision: Decision) -> stability.Stated:
+    earlier = list(
+        ConditionReading.objects.filter(
+            camera=camera, measured_at__gte=at - STABLE_OVER, measured_at__lt=at
+        ).order_by("-measured_at")[: STABLE_READINGS - 1]
+    )
+    new = stability.Stated(decision.state, decision.level, decision.reason)
+    recent = [new, *(stability.Stated(r.state, r.level, r.reason) for r in earlier)]
+    previous = earlier[0] if earlier else None
+    before = (
+        stability.Stated(
+            previous.published_state, previous.published_level, previous.published_reason
+        )
+        if previous
+        else None
+    )
+    return stability.publish(recent, before)
 
 
 def current_conditions(camera: Camera, now: dt.datetime | None = None) -> Conditions:
-    """The latest reading (if recent), temperature and alerts: one call for the overlay."""
+    """The published state of the latest reading (if recent), temperature and alerts: one
+    call for the overlay, viewer, bundle and status."""
     now = now or timezone.now()
     reading = (
         ConditionReading.objects.filter(camera=camera, measured_at__gte=now - CURRENT_FOR)
@@ -135,13 +270,18 @@ def current_conditions(camera: Camera, now: dt.datetime | None = None) -> Condit
     temperature = state.temperature_c
     if temperature is None and reading is not None:
         temperature = reading.temperature_c
+    known = reading is not None and reading.published_state != State.UNKNOWN
     return Conditions(
-        level=reading.level if reading else None,
-        label=Level(reading.level).label if reading else None,
+        state=reading.published_state if reading else None,
+        level=(reading.published_level or None) if known and reading else None,
+        label=state_label(reading.published_state, reading.published_level)
+        if known and reading
+        else None,
         temperature_c=temperature,
         alerts=[a.text for a in state.alerts],
         forecast_status=state.status,
         forecast_message=state.message,
         measured_at=reading.measured_at if reading else None,
         confidence=reading.confidence if reading else None,
+        reason=reading.published_reason if reading else "",
     )

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from analytics import boundaries
 from analytics.alerts import ForecastStatus, forecast_state
+from analytics.decision import state_label
 from analytics.models import ConditionReading
 from analytics.service import current_conditions
 from cameras.models import Camera
@@ -83,11 +84,21 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def reading_json(reading: ConditionReading) -> dict[str, Any]:
+    """One reading: its own state and the published one (what the public was shown)."""
     return {
         "measured_at": reading.measured_at.isoformat(),
-        "level": reading.level,
-        "label": reading.get_level_display(),
+        "state": reading.state,
+        "reason": reading.reason,
+        "level": reading.level or None,
+        "label": state_label(reading.state, reading.level),
+        "published": {
+            "state": reading.published_state,
+            "label": state_label(reading.published_state, reading.published_level),
+            "level": reading.published_level or None,
+            "reason": reading.published_reason,
+        },
         "snow_coverage": reading.snow_coverage,
+        "pale_coverage": reading.pale_coverage,
         "wetness": reading.wetness,
         "ice_likelihood": reading.ice_likelihood,
         "brightness": reading.brightness,
@@ -95,6 +106,9 @@ def reading_json(reading: ConditionReading) -> dict[str, Any]:
         "is_night": reading.is_night,
         "temperature_c": reading.temperature_c,
         "road_pixels": reading.road_pixels,
+        "light": reading.light,
+        "evidence": reading.evidence,
+        "comparison": reading.comparison,
     }
 
 
@@ -107,7 +121,7 @@ def current_payload(camera: Camera) -> dict[str, Any]:
     return {
         "camera": camera.slug,
         "condition": reading_json(reading) if reading else None,
-        "current": conditions.level is not None,
+        "current": conditions.state is not None,
         "temperature_c": conditions.temperature_c,
         "alerts": [a.to_json() for a in state.alerts],
         "forecast": {

@@ -135,10 +135,14 @@ def conditions(camera: Camera, now: dt.datetime) -> dict[str, Any]:
         log.exception("camera %s: conditions unavailable for the bundle", camera.slug)
         return {}
     public: dict[str, Any] = {}
-    if found.level:
+    if found.state:
+        # Unknown is published as such, with its reason: the page then shows no condition.
         public["condition"] = {
-            "level": found.level,
+            "state": found.state,
             "label": found.label,
+            "level": found.level_label,
+            "style": found.style,
+            "reason": found.reason,
             "measured_at": found.measured_at.isoformat() if found.measured_at else None,
         }
     if found.temperature_c is not None:

@@ -16,7 +16,7 @@ from PIL import Image
 from analytics.service import current_conditions
 from cameras.models import Camera, Frame
 from sequences import live
-from sequences.choices import OptimisationLevel, OutputFormat, OverlayStyle
+from sequences.choices import ConditionWording, OptimisationLevel, OutputFormat, OverlayStyle
 from sequences.encoders import encode_gif, encode_mp4, encode_webp
 from sequences.models import Sequence, SequenceSettings
 from sequences.overlay import OverlayInfo, draw_overlay
@@ -64,13 +64,14 @@ def render_frames(camera: Camera, frames: list[Frame], opts: SequenceSettings) -
     box = (opts.output_width, opts.output_height)
     style = OverlayStyle(opts.overlay_style)
     now = current_conditions(camera)
+    wording = now.level_label if opts.condition_wording == ConditionWording.LEVELS else now.label
     images = []
     for frame in frames:
         image = load_frame(frame, box)
         info = OverlayInfo(
             place=camera.location_name,
             captured_at=frame.captured_at.astimezone(camera.tz),
-            condition=now.label,
+            condition=wording,
             temperature_c=now.temperature_c,
             alerts=tuple(now.alerts[:2]),
         )

@@ -12,6 +12,11 @@ class OverlayStyle(models.TextChoices):
     NONE = "none", "None"
 
 
+class ConditionWording(models.TextChoices):
+    SURFACE = "surface", "Road surface (Dry, Wet, Light snow, Ice possible)"
+    LEVELS = "levels", "Closed product's levels (Clear, Light, Moderate, Heavy, Ice Possible)"
+
+
 class OptimisationLevel(models.TextChoices):
     LOW = "low", "Low (256 colours)"
     BALANCED = "balanced", "Balanced (192 colours)"

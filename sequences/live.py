@@ -10,10 +10,13 @@ in UTC, URLs are relative to the site.
 - `camera.health`: the camera's health changed. `health` (`unknown`, `ok`, `degraded`,
   `offline`), `last_frame_at` (null before the first frame), `last_error` (empty when none),
   `consecutive_failures`.
-- `condition.updated`: a new road-condition reading. `level` (`clear`, `light`, `moderate`,
-  `heavy`, `ice_possible`), `label` ("Ice Possible"), `measured_at`, `temperature_c` (null
-  when unknown), `alerts` (texts, in the order they start), `forecast_status` (`ok`,
-  `unavailable`, `pending`, `no_location`) and `forecast_label` (its text).
+- `condition.updated`: a new road-condition reading; the state is the published one
+  (`analytics.stability`). `state` (`dry`, `wet`, `snow`, `ice`, `unknown`), `style` (`dry`,
+  `wet`, `light`, `moderate`, `heavy`, `ice_possible`, `unknown`: the colour), `label`
+  ("Light snow"; "—" when Unknown), `level` (the closed product's "Light"; empty when
+  Unknown), `reason` (plain words), `measured_at`, `temperature_c` (null when unknown),
+  `alerts` (texts, in the order they start), `forecast_status` (`ok`, `unavailable`,
+  `pending`, `no_location`) and `forecast_label` (its text).
 
 Who sends them depends on the channel layer:
 - embedded (in-memory layer, `LIVE_WATCH_DATABASE`): the worker cannot reach the web
@@ -39,6 +42,7 @@ from django.dispatch import receiver
 
 from analytics.alerts import ForecastStatus
 from analytics.condition import Level
+from analytics.decision import state_label, style_key
 from analytics.models import ConditionReading
 from analytics.service import current_conditions
 from cameras.capture import health_changed
@@ -80,8 +84,11 @@ class CameraHealth(TypedDict):
 class ConditionUpdated(TypedDict):
     type: Literal["condition.updated"]
     camera: str
-    level: str
+    state: str
+    style: str
     label: str
+    level: str
+    reason: str
     measured_at: str
     temperature_c: float | None
     alerts: list[str]
@@ -122,15 +129,19 @@ def camera_health(camera: Camera) -> CameraHealth:
 
 
 def condition_updated(reading: ConditionReading) -> ConditionUpdated:
-    """The reading's own level and time; temperature, alerts and forecast as the viewer shows
-    them now (the forecast's temperature when there is one, else the reading's)."""
+    """The reading's published state and its time; temperature, alerts and forecast as the
+    viewer shows them now (the forecast's temperature when there is one, else the reading's)."""
     now = current_conditions(reading.camera)
     temperature = now.temperature_c if now.temperature_c is not None else reading.temperature_c
+    state, level = reading.published_state, reading.published_level
     return {
         "type": "condition.updated",
         "camera": reading.camera.slug,
-        "level": reading.level,
-        "label": Level(reading.level).label,
+        "state": state,
+        "style": style_key(state, level),
+        "label": state_label(state, level),
+        "level": Level(level).label if level else "",
+        "reason": reading.published_reason,
         "measured_at": reading.measured_at.isoformat(),
         "temperature_c": temperature,
         "alerts": now.alerts,

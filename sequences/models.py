@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cameras.models import MIN_FRAMES, Camera, Frame, ValidatedModel
-from sequences.choices import OptimisationLevel, OutputFormat, OverlayStyle
+from sequences.choices import ConditionWording, OptimisationLevel, OutputFormat, OverlayStyle
 
 
 class SequenceSettings(ValidatedModel):
@@ -39,6 +39,12 @@ class SequenceSettings(ValidatedModel):
     )
     overlay_style = models.CharField(
         max_length=16, choices=OverlayStyle.choices, default=OverlayStyle.FULL
+    )
+    condition_wording = models.CharField(
+        max_length=16,
+        choices=ConditionWording.choices,
+        default=ConditionWording.SURFACE,
+        help_text="How the overlay names the road condition. Unknown shows “—” in both.",
     )
     keep_sequences = models.PositiveIntegerField(
         "sequences kept",

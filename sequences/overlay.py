@@ -21,11 +21,18 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 # Chosen to stay readable on the dark bar: pure (200, 0, 0) red or a deep purple
 # would be too dark against 60% black, so red and purple are slightly lifted.
+# The road-surface wording and the closed product's level names, which share colours.
 CONDITION_COLOURS: dict[str, RGB] = {
+    "Dry": (0, 200, 0),
     "Clear": (0, 200, 0),
+    "Wet": (80, 190, 255),
+    "Light snow": (255, 220, 0),
     "Light": (255, 220, 0),
+    "Moderate snow": (255, 140, 0),
     "Moderate": (255, 140, 0),
+    "Heavy snow": (255, 40, 40),
     "Heavy": (255, 40, 40),
+    "Ice possible": (190, 110, 255),
     "Ice Possible": (190, 110, 255),
 }
 WHITE: RGB = (255, 255, 255)

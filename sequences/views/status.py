@@ -64,7 +64,11 @@ def camera_status(camera: Camera) -> dict[str, Any]:
 def conditions_status(camera: Camera) -> dict[str, Any]:
     now = current_conditions(camera)
     return {
-        "level": now.label,
+        "state": now.state,
+        "style": now.style,
+        "label": now.label,
+        "level": now.level_label,
+        "reason": now.reason,
         "measured_at": now.measured_at,
         "confidence": now.confidence,
         "temperature_c": now.temperature_c,

@@ -72,7 +72,14 @@ class Tile:
 
     @property
     def level_class(self) -> str:
-        return f"level-{self.conditions.level}" if self.conditions.level else "level-unknown"
+        return f"level-{self.conditions.style}"
+
+    @property
+    def condition_text(self) -> str:
+        """The state's wording; "—" when it is Unknown (the reason is in the title)."""
+        if self.conditions.state is None:
+            return "No reading"
+        return self.conditions.label or "—"
 
     @property
     def temperature(self) -> str:

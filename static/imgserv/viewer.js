@@ -143,13 +143,15 @@
     return (text === "−0.0" ? "0.0" : text) + " °C";
   }
 
-  function showConditions(slug, level, label, temperature, alerts, forecastNote) {
+  // `state` null: no reading yet; "unknown": the road's state is not known (shown as "—").
+  function showConditions(slug, state, style, label, reason, temperature, alerts, forecastNote) {
     const tile = tileOf(slug);
     if (!tile) return;
     const badge = tile.querySelector(".badge");
     if (badge) {
-      badge.className = "badge level-" + (level || "unknown");
-      badge.textContent = label || "No reading";
+      badge.className = "badge level-" + (style || "unknown");
+      badge.textContent = state ? (label || "—") : "No reading";
+      badge.title = reason || "";
     }
     const temp = tile.querySelector(".temperature");
     if (temp) temp.textContent = temperatureText(temperature);
@@ -169,7 +171,7 @@
     },
     "camera.health": function (m) { showHealth(m.camera, m.health, m.last_frame_at); },
     "condition.updated": function (m) {
-      showConditions(m.camera, m.level, m.label, m.temperature_c, m.alerts,
+      showConditions(m.camera, m.state, m.style, m.label, m.reason, m.temperature_c, m.alerts,
         m.forecast_status === "ok" ? "" : m.forecast_label);
     },
   };
@@ -200,9 +202,8 @@
           }
           const c = cam.conditions;
           if (c) {
-            const level = c.level ? c.level.toLowerCase().replace(/ /g, "_") : "";
-            showConditions(cam.slug, level, c.level, c.temperature_c, c.alerts,
-              FORECAST_LABELS[c.forecast] || "");
+            showConditions(cam.slug, c.state, c.style, c.label, c.reason, c.temperature_c,
+              c.alerts, FORECAST_LABELS[c.forecast] || "");
           }
         });
       })

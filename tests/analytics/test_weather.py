@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from analytics.weather import ProviderError, fetch_forecast
+from analytics.weather import Hour, ProviderError, fetch_forecast
 from analytics.weather.nws import NWSProvider, parse_interval
 from analytics.weather.open_meteo import OpenMeteoProvider
 
@@ -86,3 +86,25 @@ def test_it_asks_again_when_the_server_forbids_caching(nws):
     NWSProvider().hourly(30, -85)
     NWSProvider().hourly(30, -85)
     assert nws.requests.count("/points/30,-85") == 2
+
+
+def test_it_reads_a_stored_hour_saved_before_dew_point_and_snow_depth():
+    old = {
+        "time": "2026-03-05T12:00:00+00:00",
+        "temperature_c": -1.0,
+        "snowfall_cm": 0.0,
+        "ice_mm": 0.0,
+        "precipitation_mm": 0.0,
+        "precip_probability": None,
+        "weather_code": 3,
+        "description": "",
+    }
+    hour = Hour.from_json(old)
+    assert (hour.temperature_c, hour.dew_point_c, hour.snow_depth_cm) == (-1.0, None, None)
+    assert Hour.from_json(hour.to_json()) == hour
+
+
+def test_it_reads_the_nws_dew_point_from_the_grid(nws):
+    hours = {h.time: h for h in NWSProvider().hourly(30, -85)}
+    # Grid: 18.33 °C holds for the 10 hours of 2022-02-04T02:00/PT10H.
+    assert hours[dt.datetime(2022, 2, 4, 5, tzinfo=UTC)].dew_point_c == 18.3

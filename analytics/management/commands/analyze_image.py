@@ -1,4 +1,4 @@
-"""`manage.py analyze_image FILE [FILE…] [--temperature-c T] [--json]`."""
+"""`manage.py analyze_image FILE… [--temperature-c T] [weather flags] [--json]`."""
 
 from __future__ import annotations
 
@@ -11,27 +11,46 @@ import cv2
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.condition import Condition, Level, classify
-from analytics.road import detect_road, polygon_mask
+from analytics.condition import Level
+from analytics.decision import State, state_label
+from analytics.evidence import WeatherEvidence
+from analytics.reading import Reading, read_file_image
+
+# Flag, evidence field, help.
+WEATHER_FLAGS = (
+    ("--temperature-c", "temperature_c", "Air temperature now, °C."),
+    ("--dew-point-c", "dew_point_c", "Dew point now, °C."),
+    ("--snowfall-24h-cm", "snowfall_24h_cm", "Snowfall in the last 24 hours, cm."),
+    ("--snowfall-72h-cm", "snowfall_72h_cm", "Snowfall in the last 72 hours, cm."),
+    ("--precip-6h-mm", "precipitation_6h_mm", "Precipitation in the last 6 hours, mm."),
+    ("--precip-24h-mm", "precipitation_24h_mm", "Precipitation in the last 24 hours, mm."),
+    ("--snow-depth-cm", "snow_depth_cm", "Snow on the ground, cm."),
+    ("--hours-below-freezing-72h", "hours_below_freezing_72h", "Hours at or below 0 °C in 72 h."),
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Detect the road and classify its condition in image files. Each file is analysed on "
-        "its own (its road is detected from that image alone)."
+        "Decide the road's state in image files: Dry, Wet, Snow (Light/Moderate/Heavy), Ice "
+        "possible or Unknown, with the reason. Each file is analysed on its own: its road is "
+        "detected from that image alone, and there is no weather history or learned bare "
+        "road unless the weather flags give it. Without any, the picture decides alone."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE")
+        for flag, _field, text in WEATHER_FLAGS:
+            kind = int if flag.startswith("--hours") else float
+            parser.add_argument(flag, type=kind, default=None, help=text)
         parser.add_argument(
-            "--temperature-c",
-            type=float,
-            default=None,
-            help="Air temperature in °C; without it, Ice Possible is never given.",
+            "--freezing-precip",
+            action="store_true",
+            help="Freezing rain or drizzle fell in the last 12 hours.",
         )
         parser.add_argument("--json", action="store_true", help="One JSON object per line.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        weather = evidence_from(options)
         failed = 0
         for name in options["files"]:
             image = read_image(Path(name))
@@ -39,10 +58,19 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"{name}: cannot read this file as an image")
                 continue
-            condition = analyze(image, options["temperature_c"])
-            self.stdout.write(render(name, condition, options["json"]))
+            self.stdout.write(render(name, read_file_image(image, weather), options["json"]))
         if failed:
             raise CommandError(f"{failed} of {len(options['files'])} files could not be read")
+
+
+def evidence_from(options: dict[str, Any]) -> WeatherEvidence:
+    values = {field: options[field] for _flag, field, _text in WEATHER_FLAGS}
+    if options.get("freezing_precip"):
+        values["freezing_precipitation_12h"] = True
+    # Sums given on the command line stand for a covered window, as a stored history would.
+    covered = [values[k] for k in ("snowfall_72h_cm", "precipitation_24h_mm")]
+    hours = 72 if any(v is not None for v in covered) else 0
+    return WeatherEvidence(**values, hours_known=hours, source="command line")
 
 
 def read_image(path: Path) -> np.ndarray | None:
@@ -53,19 +81,28 @@ def read_image(path: Path) -> np.ndarray | None:
     return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
 
 
-def analyze(image: np.ndarray, temperature_c: float | None) -> Condition:
-    road = detect_road(image)
-    mask = polygon_mask(road.polygon, image.shape[1], image.shape[0])
-    return classify(image, mask, temperature_c)
-
-
-def render(name: str, c: Condition, as_json: bool) -> str:
+def render(name: str, reading: Reading, as_json: bool) -> str:
+    d, p = reading.decision, reading.picture
+    level = Level(d.level).label if d.level else None
     if as_json:
-        keys = ("level", "snow_coverage", "wetness", "ice_likelihood", "confidence", "road_pixels")
-        data = {"file": name, **{k: getattr(c, k) for k in keys}}
-        data["level"] = Level(c.level).label
+        data: dict[str, Any] = {
+            "file": name,
+            "state": d.state,
+            "label": state_label(d.state, d.level),
+            "reason": d.reason,
+            "level": level,
+            "confidence": d.confidence,
+            "ice_likelihood": d.ice_likelihood,
+        }
+        if p is not None:
+            keys = ("snow_coverage", "pale_coverage", "wetness", "road_pixels", "is_night")
+            data.update({k: getattr(p, k) for k in keys})
+        data["notes"] = d.notes
         return json.dumps(data)
-    return (
-        f"{name}: {Level(c.level).label}  snow {c.snow_coverage:.0%}  wet {c.wetness:.2f}  "
-        f"ice {c.ice_likelihood:.2f}  confidence {c.confidence:.2f}  road {c.road_pixels} px"
-    )
+    text = f"{name}: {State(d.state).label}"
+    if d.state == State.SNOW:
+        text += f" ({level})"
+    text += f" — {d.reason}; confidence {d.confidence:.2f}"
+    if p is not None:
+        text += f"; snow {p.snow_coverage:.0%}, pale {p.pale_coverage:.0%}, wet {p.wetness:.2f}"
+    return text
