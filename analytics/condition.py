@@ -39,7 +39,8 @@ from django.db import models
 WORK_WIDTH = 320
 # Lane paint near the camera is at most ~20 px wide at 1280 px, i.e. ~5 px here.
 PAINT_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+# Paint is fringed by a few pixels too rough for the pale test: "near" reaches past them.
+NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 # Rows above this fraction of the height are sky or distance in a road camera's view.
 GROUND_FROM = 0.35
 
@@ -141,7 +142,7 @@ def classify(
         confidence=round(_confidence(scene, road_count, is_night, glare_fraction), 4),
         is_night=is_night,
         road_pixels=round(road_count * scene.scale * scene.scale),
-        whiter_ratio=round(_whiter_than_surface(scene, pale, glare), 4),
+        whiter_ratio=round(_whiter_than_surface(scene, pale, glare if is_night else None), 4),
         vegetation=round(_vegetation(scene), 4),
         clipped=round(_clipped(scene, pale), 4),
         glare=round(glare_fraction, 4),
@@ -170,7 +171,7 @@ def prepare(frames: np.ndarray | Sequence[np.ndarray], road_mask: np.ndarray | N
     size = (WORK_WIDTH, max(1, round(h / scale)))
     small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in stack]
     bgr = small[0] if len(small) == 1 else np.median(np.stack(small), axis=0).astype(np.uint8)
-    bgr = _grey_world(bgr)
+    bgr = grey_world(bgr)
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     if road_mask is None:
         road = np.ones(gray.shape, dtype=bool)
@@ -186,7 +187,7 @@ def prepare(frames: np.ndarray | Sequence[np.ndarray], road_mask: np.ndarray | N
     )
 
 
-def _grey_world(bgr: np.ndarray) -> np.ndarray:
+def grey_world(bgr: np.ndarray) -> np.ndarray:
     """Scale channels so the scene's near-neutral surfaces average to grey.
 
     Estimating on all pixels would tint snow magenta in a green landscape; the fairly
@@ -308,7 +309,7 @@ def _is_vehicle(labels: np.ndarray, stat: np.ndarray, index: int, edges: np.ndar
     return ring_count > 0 and strong / ring_count > 0.25
 
 
-def _whiter_than_surface(scene: _Scene, pale: np.ndarray, glare: np.ndarray) -> float:
+def _whiter_than_surface(scene: _Scene, pale: np.ndarray, glare: np.ndarray | None) -> float:
     """How much brighter the brightest neutral things on and next to the pale surface are
     (paint, white vehicles), as a ratio of the surface's own brightness.
 
@@ -320,7 +321,10 @@ def _whiter_than_surface(scene: _Scene, pale: np.ndarray, glare: np.ndarray) -> 
         return 0.0
     gray = scene.gray.astype(np.float32)
     near = cv2.dilate(pale.astype(np.uint8), NEAR_KERNEL) > 0
-    neutral = near & scene.road & (scene.hsv[..., 1] < 50) & ~glare
+    # By day the small over-exposed blobs are paint and white roofs: exactly what is wanted.
+    neutral = near & scene.road & (scene.hsv[..., 1] < 50)
+    if glare is not None:
+        neutral &= ~glare
     if np.count_nonzero(neutral) < 20:
         return 0.0
     surface = float(np.median(gray[pale])) + 1.0

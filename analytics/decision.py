@@ -37,7 +37,7 @@ from typing import Any
 from django.db import models
 
 from analytics.condition import Condition, Level, Thresholds, coverage_level, ramp
-from analytics.evidence import Support, Verdict, WeatherEvidence
+from analytics.evidence import RECENT_SNOW_CM, WETTING_MM, Support, Verdict, WeatherEvidence
 from analytics.quality import Quality
 
 MIN_CONFIDENCE = 0.25
@@ -67,6 +67,7 @@ class Reason:
     BRINE = "wet-looking road below freezing: water, brine or ice, and no precipitation history"
     PALE_SIGNS = "pale road with signs of pavement, while snow is about"
     UNSURE = "too uncertain to say"
+    ROAD_GUESSED = "snow is about and the road's outline is only guessed: draw the road region"
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,10 @@ def decide(
     weather: WeatherEvidence,
     thresholds: Thresholds,
     reference: ReferenceComparison | None = None,
+    road_known: bool = True,
 ) -> Decision:
+    """`road_known`: the road region was drawn by the operator or confirmed by traffic
+    moving on it; False when it is guessed from this one picture."""
     if not quality.ok:
         return unknown(str(quality.problem))
     if picture.road_pixels == 0:
@@ -170,7 +174,12 @@ def decide(
         found = _snowy(look, snow, weather, thresholds, reference, notes)
         if found is not None:
             return _finish(found, picture, quality)
-    return _finish(_bare(picture, weather, thresholds, reference, notes), picture, quality)
+    bare = _bare(picture, weather, thresholds, reference, notes)
+    if bare.state == State.DRY and snow.support == Support.SUPPORTS and not road_known:
+        # Snow lies around and the picture found a bare road, but where the road is was only
+        # guessed: it may have measured a cleared verge or a shadow.
+        return unknown(Reason.ROAD_GUESSED, notes)
+    return _finish(bare, picture, quality)
 
 
 def _look(picture: Condition, t: Thresholds, reference: ReferenceComparison | None) -> _Look:
@@ -227,6 +236,13 @@ def _snowy(
     supported = snow.support == Support.SUPPORTS
     if look.kind == "pale-pavement" and supported and reference is None:
         return unknown(Reason.PALE_SIGNS, notes)
+    freezing = weather.freezing(t.freezing_c).support == Support.SUPPORTS
+    if look.kind != "snow" and freezing and weather.freezing_precipitation_12h:
+        return None  # glaze on whatever the surface is: the bare road's rules say ice
+    if look.kind == "pale-pavement" and _raining(weather):
+        # Pale patches on a road in the rain are reflections of the sky as often as snow.
+        notes.append("pale patches while it rains: read as a bare road")
+        return None
     if look.kind != "snow" and not supported:
         return unknown(Reason.PALE, notes)
     if not supported and look.coverage < t.moderate and reference is None:
@@ -234,7 +250,6 @@ def _snowy(
         return unknown(Reason.PALE, notes)
     weather_factor = 1.0 if snow.support == Support.SUPPORTS else 0.75
     level = level_for(State.SNOW, look.coverage, t)
-    freezing = weather.freezing(t.freezing_c).support == Support.SUPPORTS
     if level == Level.LIGHT and freezing and weather.freezing_precipitation_12h:
         return _ice(f"thin snow with freezing rain at {weather.temperature_c:.0f} °C", 0.9, notes)
     confidence = (0.6 + 0.4 * look.margin) * weather_factor * _reference_factor(reference)
@@ -272,17 +287,28 @@ def _bare(
             return unknown(Reason.BRINE, notes)
         if wet_look:
             return unknown(f"{Reason.DISAGREE}: the road looks wet, but {moisture.why}", notes)
+        if _raining(weather) and not learned_dry:
+            # The picture cannot show a thin glaze; what fell on a freezing road may be one.
+            why = f"{weather.precipitation_6h_mm:.1f} mm in the last 6 h at {freezing.why}"
+            return _ice(why, 0.6, notes)
     if wet_look:
         if moisture.support == Support.RULES_OUT and reference is None:
             return unknown(f"{Reason.DISAGREE}: the road looks wet, but {moisture.why}", notes)
         factor = 1.0 if moisture.support == Support.SUPPORTS else 0.75
         confidence = (0.6 + 0.4 * wet_margin) * factor * _reference_factor(reference)
         return Decision(State.WET, Level.CLEAR, "wet road", confidence, notes=notes)
-    if moisture.support == Support.SUPPORTS and weather.precipitation_6h_mm and not learned_dry:
+    if _raining(weather) and not learned_dry:
         return Decision(State.WET, Level.CLEAR, f"bare road, {moisture.why}", 0.5, notes=notes)
     factor = 1.0 if moisture.support == Support.RULES_OUT else 0.75
     confidence = (0.6 + 0.4 * (1.0 - wet_margin)) * factor * _reference_factor(reference)
     return Decision(State.DRY, Level.CLEAR, "bare road", confidence, notes=notes)
+
+
+def _raining(weather: WeatherEvidence) -> bool:
+    """Precipitation in the last 6 hours, other than snow that was reported as such."""
+    wet = weather.precipitation_6h_mm is not None and weather.precipitation_6h_mm >= WETTING_MM
+    snowed = weather.snowfall_24h_cm is not None and weather.snowfall_24h_cm >= RECENT_SNOW_CM
+    return wet and not snowed
 
 
 def _wet_look(

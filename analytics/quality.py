@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analytics.condition import WORK_WIDTH, local_std
+from analytics.condition import WORK_WIDTH, grey_world, local_std
 
 MIN_WIDTH, MIN_HEIGHT = 64, 48
 MIN_STDDEV = 3.0
@@ -34,10 +34,10 @@ BLOCKS = (6, 8)
 # Flat areas of strong colour: how large each, and how many different hues make graphics.
 GRAPHIC_AREA = 0.04
 GRAPHIC_HUES = 3
-# Night: scene brightness below this; the road counts as lit when its bright quarter
-# reaches this value (of 255).
+# Night: scene brightness below this; the road counts as lit when its brightest tenth
+# reaches this value (of 255): lamps light pools, headlights only a few small spots.
 NIGHT_BRIGHTNESS = 0.22
-LIT_ROAD = 50
+LIT_ROAD = 30
 
 
 class Reason:
@@ -96,7 +96,7 @@ def check(image: np.ndarray | None, road_mask: np.ndarray | None = None) -> Qual
             return Quality(Reason.FOGGED, is_night, lit, sharpness)
         if _blurred_share(edges) >= SMEARED_BLOCKS:
             return Quality(Reason.SMEARED, is_night, lit, sharpness)
-    if road is not None and _colourful(hsv, road):
+    if road is not None and not is_night and _colourful(small, road):
         return Quality(Reason.NO_ROAD, is_night, lit, sharpness)
     return Quality(None, is_night, lit, sharpness)
 
@@ -119,7 +119,7 @@ def _road_lit(hsv: np.ndarray, road: np.ndarray | None) -> bool:
     val = hsv[..., 2]
     # Without a road region, the lower half of the picture stands in for it.
     values = val[road] if road is not None else val[val.shape[0] // 2 :]
-    return values.size > 0 and float(np.percentile(values, 75)) >= LIT_ROAD
+    return values.size > 0 and float(np.percentile(values, 90)) >= LIT_ROAD
 
 
 def _blurred_share(edges: np.ndarray) -> float:
@@ -135,6 +135,8 @@ def _blurred_share(edges: np.ndarray) -> float:
     return float(np.mean(blocks < 0.2 * sharp))
 
 
-def _colourful(hsv: np.ndarray, road: np.ndarray) -> bool:
-    """A road surface is grey or white (or brown gravel): a strongly coloured one is not a road."""
-    return float(np.median(hsv[..., 1][road])) > 110
+def _colourful(small: np.ndarray, road: np.ndarray) -> bool:
+    """A road surface is grey or white (or brown gravel) under balanced light: a strongly
+    coloured one is not a road. Balanced first, so sodium light or a dawn sky does not count."""
+    balanced = cv2.cvtColor(grey_world(small), cv2.COLOR_BGR2HSV)
+    return float(np.median(balanced[..., 1][road])) > 110

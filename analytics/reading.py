@@ -32,6 +32,7 @@ def read(
     weather: WeatherEvidence | None = None,
     thresholds: Thresholds | None = None,
     compare: Callable[[Condition, quality.Quality], ReferenceComparison | None] | None = None,
+    road_known: bool = True,
 ) -> Reading:
     """Decide the road's state in `image` (BGR). `compare` measures it against the camera's
     learned bare road, when there is one."""
@@ -41,7 +42,7 @@ def read(
         return Reading(unknown(str(checked.problem)), None, checked)
     picture = classify(image, road_mask, t)
     reference = compare(picture, checked) if compare else None
-    decision = decide(checked, picture, weather or WeatherEvidence(), t, reference)
+    decision = decide(checked, picture, weather or WeatherEvidence(), t, reference, road_known)
     return Reading(decision, picture, checked)
 
 
@@ -50,4 +51,4 @@ def read_file_image(image: np.ndarray | None, weather: WeatherEvidence | None = 
     if image is None or image.ndim != 3:
         return read(None, None, weather)
     mask = polygon_mask(detect_road(image).polygon, image.shape[1], image.shape[0])
-    return read(image, mask, weather)
+    return read(image, mask, weather, road_known=False)

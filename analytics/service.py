@@ -36,6 +36,8 @@ from cameras.models import Camera, Frame
 DETECTION_FRAMES = 5
 # A reading older than this is not "current" (the camera is probably down).
 CURRENT_FOR = dt.timedelta(minutes=30)
+# Road regions that are more than a guess from one picture.
+KNOWN_ROAD = ("operator", "colour+motion")
 # Readings the published state is decided over (analytics.stability).
 STABLE_OVER = dt.timedelta(minutes=30)
 STABLE_READINGS = 6
@@ -136,7 +138,8 @@ def analyze_frame(frame: Frame) -> ConditionReading | None:
     weather = evidence_for(camera, frame.captured_at)
     thresholds = camera_thresholds(camera)
     learned = _Learned(camera, frame.captured_at, image, mask)
-    reading = read(image, mask, weather, thresholds, learned.compare)
+    known = region is not None and region.source in KNOWN_ROAD
+    reading = read(image, mask, weather, thresholds, learned.compare, road_known=known)
     if weather.dry_and_mild(thresholds.freezing_c) and reading.decision.state == State.DRY:
         learned.learn(reading)
     return store_reading(frame, reading, weather, learned.comparison, learned.light)

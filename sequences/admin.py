@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from analytics.admin import RoadBoundaryMixin
+from analytics.admin import RoadBoundaryMixin, RoadConditionMixin
 from analytics.models import RoadRegion
 from cameras.admin import CameraAdmin
 from cameras.models import Camera
@@ -25,9 +25,10 @@ class RoadRegionInline(admin.StackedInline):
     verbose_name = "road region (an operator polygon overrides the detected one)"
 
 
-class CameraWithSequenceAdmin(RoadBoundaryMixin, CameraAdmin):
-    """The camera's page also holds its sequence settings, its road region and a live view of
-    the road boundary drawn on the latest stored frame."""
+class CameraWithSequenceAdmin(RoadConditionMixin, RoadBoundaryMixin, CameraAdmin):
+    """The camera's page also holds its sequence settings, its road region, a live view of
+    the road boundary drawn on the latest stored frame and its road-condition panel (learned
+    bare road, agreement with the operators' labels, and a link to label recent frames)."""
 
     inlines = [SequenceSettingsInline, RoadRegionInline]
 

@@ -2,7 +2,8 @@
 script): the past 24 hours of road-condition readings on the left of "now", the next 24 hours
 of forecast on the right, and a text summary that is the chart's accessible name.
 
-Top panel: one bar per past hour, its height and colour the hour's most frequent level, and
+Top panel: one bar per past hour, its height and colour the hour's most frequent published
+level (what the viewer's badge showed; hours whose state was Unknown throughout get no bar), and
 per forecast hour the snowfall (blue bars) and the hours with ice possible (purple columns).
 Bottom panel: temperature, measured (grey) and forecast (orange), with the 0 °C line.
 """
@@ -59,7 +60,8 @@ FONT = 14
 
 @dataclass(frozen=True)
 class PastHour:
-    """One hour of readings: its most frequent level, mean snow coverage and temperature."""
+    """One hour of readings: its most frequent published level ("" when the state was Unknown
+    all hour), mean snow coverage and temperature."""
 
     start: dt.datetime
     level: str
@@ -69,13 +71,14 @@ class PastHour:
 
 def past_hours(camera: Camera, now: dt.datetime) -> list[PastHour]:
     """The readings of the past 24 hours, grouped by hour in the database (a camera can store
-    thousands of readings a day; the chart needs 24 rows)."""
+    thousands of readings a day; the chart needs 24 rows). The published level is charted, as
+    the badge shows it; an Unknown reading has none."""
     rows = (
         ConditionReading.objects.filter(
             camera=camera, measured_at__gte=now - HORIZON, measured_at__lte=now
         )
         .annotate(hour=TruncHour("measured_at", tzinfo=dt.UTC))
-        .values("hour", "level")
+        .values("hour", "published_level")
         .annotate(n=Count("id"), coverage=Avg("snow_coverage"), temperature=Avg("temperature_c"))
         .order_by()
     )
@@ -87,8 +90,13 @@ def past_hours(camera: Camera, now: dt.datetime) -> list[PastHour]:
 
 def _merge(hour: dt.datetime, groups: list[dict[str, Any]]) -> PastHour:
     total = sum(g["n"] for g in groups)
-    # Most frequent level; a tie goes to the more severe one.
-    level = max(groups, key=lambda g: (g["n"], SEVERITY[Level(g["level"])]))["level"]
+    # Most frequent known level; a tie goes to the more severe one. "" when all were Unknown.
+    known = [
+        (g["n"], SEVERITY[Level(g["published_level"])], g["published_level"])
+        for g in groups
+        if g["published_level"]
+    ]
+    level = max(known)[2] if known else ""
     coverage = sum(g["coverage"] * g["n"] for g in groups) / total
     temps = [(g["temperature"], g["n"]) for g in groups if g["temperature"] is not None]
     temperature = sum(t * n for t, n in temps) / sum(n for _, n in temps) if temps else None
@@ -178,11 +186,13 @@ def _frame(start: dt.datetime, now: dt.datetime, tz: zoneinfo.ZoneInfo) -> list[
 
 
 def _past_bars(past: list[PastHour], start: dt.datetime) -> list[str]:
-    if not past:
-        return [_text((LEFT + x_of(start + HORIZON, start)) / 2, 78, "No readings", "middle")]
+    known = [h for h in past if h.level]
+    if not known:
+        text = "Road state unknown" if past else "No readings"
+        return [_text((LEFT + x_of(start + HORIZON, start)) / 2, 78, text, "middle")]
     parts = []
     width = _hour_width()
-    for hour in past:
+    for hour in known:
         level = Level(hour.level)
         height = (BOTTOM - TOP) * SEVERITY[level] / 4
         x = x_of(hour.start, start)
@@ -272,14 +282,20 @@ def summarise(past: list[PastHour], future: list[Hour], tz: zoneinfo.ZoneInfo) -
 def _past_summary(past: list[PastHour], tz: zoneinfo.ZoneInfo) -> str:
     if not past:
         return "Past 24 h: no road-condition readings."
-    counts = Counter(h.level for h in past)
+    known = [h for h in past if h.level]
+    if not known:
+        return "Past 24 h: road state unknown."
+    counts = Counter(h.level for h in known)
     usual = Level(counts.most_common(1)[0][0]).label
-    worst = max(past, key=lambda h: (SEVERITY[Level(h.level)], h.start))
-    cover = max(h.snow_coverage for h in past)
+    worst = max(known, key=lambda h: (SEVERITY[Level(h.level)], h.start))
+    cover = max(h.snow_coverage for h in known)
     text = f"Past 24 h: mostly {usual}"
     if worst.level != counts.most_common(1)[0][0]:
         local = worst.start.astimezone(tz)
         text += f", {Level(worst.level).label} at {local:%a %H:%M}"
+    unknown = len(past) - len(known)
+    if unknown:
+        text += f"; unknown for {unknown} hour{'' if unknown == 1 else 's'}"
     return f"{text}; snow cover up to {cover:.0%}."
 
 

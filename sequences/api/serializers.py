@@ -10,6 +10,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from analytics.decision import State
+from analytics.labels import Truth
+from analytics.reference import Light
 from analytics.views import MAX_HISTORY_HOURS
 from cameras.models import Camera
 from sequences.choices import OutputFormat
@@ -115,3 +118,34 @@ class HistoryQuerySerializer(serializers.Serializer):
         max_value=MAX_HISTORY_HOURS,
         help_text=f"How far back, 1–{MAX_HISTORY_HOURS} hours.",
     )
+
+
+class LearnedRoadSerializer(serializers.Serializer):
+    light = serializers.ChoiceField(choices=Light.choices)
+    samples = serializers.IntegerField(help_text="Dry frames learned from.")
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="Null: never learned.")
+    in_use = serializers.BooleanField(help_text="Enough frames to be compared with.")
+
+
+class AgreementSerializer(serializers.Serializer):
+    """How often the published state matched the operators' labels, what the labels changed
+    and the camera's learned bare road per light."""
+
+    camera = serializers.CharField(help_text="The camera's slug.")
+    days = serializers.IntegerField(help_text="The labels of this many past days count.")
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=Truth.choices))
+    states = serializers.ListField(child=serializers.ChoiceField(choices=State.choices))
+    matrix = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="Per label, the count of each published state: matrix[label][state].",
+    )
+    right = serializers.IntegerField()
+    wrong = serializers.IntegerField()
+    abstained = serializers.IntegerField(help_text="The state was Unknown.")
+    right_share = serializers.FloatField(
+        allow_null=True, help_text="Right among the claims (abstentions left out); null: none."
+    )
+    adjustments = serializers.ListField(
+        child=serializers.CharField(), help_text="Each threshold the labels moved, in words."
+    )
+    reference = LearnedRoadSerializer(many=True)

@@ -22,6 +22,7 @@ urlpatterns = [
         views.AnalyticsHistoryView.as_view(),
         name="analytics-history",
     ),
+    path("cameras/<slug:slug>/agreement", views.AgreementView.as_view(), name="agreement"),
     path("status", views.ApiStatusView.as_view(), name="status"),
     path("health", views.HealthView.as_view(), name="health"),
     path("publishing", views.PublishingView.as_view(), name="publishing"),

@@ -16,9 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.labelling import agreement_body
 from analytics.views import current_payload, history_payload
 from cameras.models import Camera
 from sequences.api.serializers import (
+    AgreementSerializer,
     CameraSerializer,
     HealthSerializer,
     HistoryQuerySerializer,
@@ -75,6 +77,18 @@ class AnalyticsHistoryView(APIView):
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(history_payload(camera, query.validated_data["hours"]))
+
+
+class AgreementView(APIView):
+    @extend_schema(
+        responses={200: AgreementSerializer, 404: OpenApiResponse(description="No such camera.")}
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        """How often the camera's published state agreed with the operators' labels over the
+        last 30 days (a matrix of label × state), the thresholds the labels moved, and the
+        camera's learned bare road per light."""
+        camera = get_object_or_404(Camera, slug=slug)
+        return Response(AgreementSerializer(agreement_body(camera)).data)
 
 
 class ApiStatusView(StatusView):

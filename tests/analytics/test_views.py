@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from analytics.condition import Level
+from analytics.decision import State
 from analytics.models import ConditionReading, RoadRegion
 from cameras.capture import store_frame
 from cameras.sources import Grab
@@ -30,11 +32,26 @@ def stored(camera):
     return frame
 
 
-def reading(camera, minutes_ago: float, level: str = "clear") -> ConditionReading:
+def reading(
+    camera,
+    minutes_ago: float,
+    state: str = State.DRY,
+    level: str = Level.CLEAR,
+    reason: str = "bare road",
+    published: tuple[str, str, str] | None = None,
+) -> ConditionReading:
+    """A reading whose published state is its own unless `published` (state, level, reason)
+    says otherwise."""
+    shown_state, shown_level, shown_reason = published or (state, level, reason)
     return ConditionReading.objects.create(
         camera=camera,
         measured_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+        state=state,
         level=level,
+        reason=reason,
+        published_state=shown_state,
+        published_level=shown_level,
+        published_reason=shown_reason,
         snow_coverage=0.0,
         wetness=0.1,
         ice_likelihood=0.0,
@@ -44,10 +61,41 @@ def reading(camera, minutes_ago: float, level: str = "clear") -> ConditionReadin
 
 
 def test_it_shows_the_current_condition(client, camera):
-    reading(camera, 5, "moderate")
+    reading(camera, 5, State.SNOW, Level.MODERATE, "snow on the road")
     data = client.get("/analytics", {"camera": camera.slug}).json()
-    assert (data["condition"]["label"], data["current"]) == ("Moderate", True)
+    condition = data["condition"]
+    assert (condition["state"], condition["level"], condition["label"]) == (
+        "snow",
+        "moderate",
+        "Moderate snow",
+    )
+    assert condition["reason"] == "snow on the road"
+    assert data["current"] is True
     assert data["forecast"]["status"] == "no_location"
+
+
+def test_it_shows_the_readings_own_state_beside_the_published_one(client, camera):
+    reading(camera, 5, State.SNOW, Level.HEAVY, "snow on the road", published=(
+        State.DRY, Level.CLEAR, "bare road",
+    ))  # fmt: skip
+    condition = client.get("/analytics", {"camera": camera.slug}).json()["condition"]
+    assert (condition["state"], condition["label"]) == ("snow", "Heavy snow")
+    assert condition["published"] == {
+        "state": "dry",
+        "label": "Dry",
+        "level": "clear",
+        "reason": "bare road",
+    }
+
+
+def test_it_answers_unknown_with_its_reason_and_no_level(client, camera):
+    why = "picture and weather disagree: looks like snow, but too warm"
+    reading(camera, 5, State.UNKNOWN, "", why)
+    data = client.get("/analytics", {"camera": camera.slug}).json()
+    condition = data["condition"]
+    assert (condition["state"], condition["level"], condition["reason"]) == ("unknown", None, why)
+    assert condition["published"] == {"state": "unknown", "label": "—", "level": None, "reason": why}
+    assert data["current"] is True
 
 
 def test_it_answers_404_for_an_unknown_camera(client, camera):

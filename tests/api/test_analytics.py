@@ -4,14 +4,28 @@ import datetime as dt
 
 from django.utils import timezone
 
+from analytics.condition import Level
+from analytics.decision import State
 from analytics.models import ConditionReading
 
 
-def reading(camera, minutes_ago: float, level: str = "clear") -> ConditionReading:
+def reading(
+    camera,
+    minutes_ago: float,
+    state: str = State.DRY,
+    level: str = Level.CLEAR,
+    reason: str = "bare road",
+) -> ConditionReading:
+    """A reading whose own state is also the published one."""
     return ConditionReading.objects.create(
         camera=camera,
         measured_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+        state=state,
         level=level,
+        reason=reason,
+        published_state=state,
+        published_level=level,
+        published_reason=reason,
         snow_coverage=0.0,
         wetness=0.1,
         ice_likelihood=0.0,
@@ -21,10 +35,22 @@ def reading(camera, minutes_ago: float, level: str = "clear") -> ConditionReadin
 
 
 def test_it_shows_the_current_condition(api, camera):
-    reading(camera, 5, "moderate")
+    reading(camera, 5, State.SNOW, Level.MODERATE)
     body = api.get(f"/api/cameras/{camera.slug}/analytics").json()
     assert body["camera"] == camera.slug
-    assert (body["condition"]["label"], body["current"]) == ("Moderate", True)
+    assert (body["condition"]["label"], body["current"]) == ("Moderate snow", True)
+    assert body["condition"]["published"]["state"] == "snow"
+
+
+def test_it_answers_unknown_as_a_state_with_its_reason(api, camera):
+    reading(camera, 5, State.UNKNOWN, "", "too dark to see the road")
+    body = api.get(f"/api/cameras/{camera.slug}/analytics").json()
+    published = body["condition"]["published"]
+    assert (published["state"], published["level"], published["reason"]) == (
+        "unknown",
+        None,
+        "too dark to see the road",
+    )
 
 
 def test_it_returns_the_history_of_the_asked_hours(api, camera):

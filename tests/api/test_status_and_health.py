@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
+from analytics.condition import Level
+from analytics.decision import State
+from analytics.models import ConditionReading
 from cameras.models import CaptureClock
 from publishing.models import PublishTarget
 from tests.api.conftest import SECRETS
@@ -14,6 +19,21 @@ def test_it_answers_status_with_the_same_body_as_the_status_page(api, secret_cam
         body.pop("generated_at")
     assert api_body == page_body
     assert api_body["cameras"][0]["slug"] == secret_camera.slug
+
+
+def test_it_answers_an_unknown_road_state_with_its_reason(api, camera):
+    why = "picture and weather disagree: looks like snow, but too warm"
+    ConditionReading.objects.create(
+        camera=camera, measured_at=timezone.now() - dt.timedelta(minutes=3),
+        state=State.SNOW, level=Level.MODERATE, reason="snow on the road",
+        published_state=State.UNKNOWN, published_level="", published_reason=why,
+        snow_coverage=0.4, wetness=0.1, ice_likelihood=0.0, brightness=0.5, confidence=0.7,
+    )  # fmt: skip
+    [entry] = api.get("/api/status").json()["cameras"]
+    conditions = entry["conditions"]
+    assert (conditions["state"], conditions["style"]) == ("unknown", "unknown")
+    assert (conditions["label"], conditions["level"]) == (None, None)
+    assert conditions["reason"] == why
 
 
 def test_it_keeps_secrets_out_of_status(api, secret_camera):

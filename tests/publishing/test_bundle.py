@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
+from analytics.condition import Level
+from analytics.decision import State
+from analytics.models import ConditionReading
 from publishing.bundle import build_bundle
 from tests.publishing.conftest import CAMERA_HOST, CAMERA_PASSWORD
 
@@ -56,6 +61,54 @@ def test_it_writes_public_fields_and_relative_urls_in_status_json(build, tmp_pat
     }  # fmt: skip
     # No analytics reading exists: the bundle says nothing rather than guessing.
     assert "condition" not in camera
+
+
+def reading(camera, state: str, level: str, reason: str) -> ConditionReading:
+    """A reading a minute old whose own state is also the published one."""
+    return ConditionReading.objects.create(
+        camera=camera, measured_at=timezone.now() - dt.timedelta(minutes=1), state=state,
+        level=level, reason=reason, published_state=state, published_level=level,
+        published_reason=reason, snow_coverage=0.4, wetness=0.1, ice_likelihood=0.0,
+        brightness=0.5, confidence=0.7,
+    )  # fmt: skip
+
+
+def test_it_publishes_the_road_state_with_its_label_and_reason(build, secret_camera, tmp_path):
+    build()
+    found = reading(secret_camera, State.SNOW, Level.MODERATE, "snow on the road")
+    bundle = build_bundle(tmp_path / "out")
+    [camera] = json.loads((bundle.path / "status.json").read_text())["cameras"]
+    assert camera["condition"] == {
+        "state": "snow",
+        "label": "Moderate snow",
+        "level": "Moderate",
+        "style": "moderate",
+        "reason": "snow on the road",
+        "measured_at": found.measured_at.isoformat(),
+    }
+    html = (bundle.path / "index.html").read_text()
+    assert (
+        '<span class="condition level-moderate" title="snow on the road">Road: Moderate snow</span>'
+        in html
+    )
+
+
+def test_it_publishes_unknown_as_a_state_with_its_reason(build, secret_camera, tmp_path):
+    build()
+    why = "picture and weather disagree: looks like snow, but too warm"
+    reading(secret_camera, State.UNKNOWN, "", why)
+    bundle = build_bundle(tmp_path / "out")
+    [camera] = json.loads((bundle.path / "status.json").read_text())["cameras"]
+    condition = camera["condition"]
+    assert (condition["state"], condition["style"], condition["reason"]) == (
+        "unknown",
+        "unknown",
+        why,
+    )
+    assert (condition["label"], condition["level"]) == (None, None)
+    for page in ("index.html", "iframe.html"):
+        html = (bundle.path / page).read_text()
+        assert f'<span class="condition level-unknown" title="{why}">Road: —</span>' in html
 
 
 def test_it_leaves_out_every_secret_and_internal_detail(build, tmp_path):

@@ -3,13 +3,28 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 import time_machine
 from PIL import Image, ImageSequence
 
+from django.utils import timezone
+
+from analytics.condition import Level
+from analytics.decision import State
+from analytics.models import ConditionReading
 from cameras.capture import capture_frame
-from sequences.builder import BuildError, build_sequence, newest_frames
+from sequences.builder import (
+    BuildError,
+    build_sequence,
+    load_frame,
+    newest_frames,
+    render_frames,
+    settings_for,
+)
+from sequences.choices import ConditionWording, OverlayStyle
 from sequences.models import Sequence, SequenceSettings
+from sequences.overlay import OverlayInfo, draw_overlay
 from sequences.tasks import build_sequence as build_task
 from tests.factories import ScriptedSource, frames, grab
 
@@ -63,6 +78,60 @@ def test_it_stamps_each_frame_with_its_own_time(camera, media_root):
     height = images[0].height
     bars = [img.crop((0, int(height * 0.8), img.width, height)).tobytes() for img in images]
     assert len(set(bars)) > 1
+
+
+def published_reading(camera, state: str, level: str) -> ConditionReading:
+    """A current reading whose own state is heavy snow, published as `state` and `level`."""
+    return ConditionReading.objects.create(
+        camera=camera, measured_at=timezone.now() - dt.timedelta(minutes=1),
+        state=State.SNOW, level=Level.HEAVY, reason="snow on the road",
+        published_state=state, published_level=level, published_reason="the last readings",
+        snow_coverage=0.6, wetness=0.1, ice_likelihood=0.0, brightness=0.5, confidence=0.8,
+    )  # fmt: skip
+
+
+def overlaid(camera, opts: SequenceSettings, condition: str | None) -> list[np.ndarray]:
+    """The newest frames as the builder should draw them: `condition` None is "Condition: —"."""
+    box = (opts.output_width, opts.output_height)
+    return [
+        np.asarray(
+            draw_overlay(
+                load_frame(frame, box),
+                OverlayInfo(
+                    camera.location_name, frame.captured_at.astimezone(camera.tz), condition
+                ),
+                OverlayStyle(opts.overlay_style),
+            )
+        )
+        for frame in newest_frames(camera)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "level", "wording", "shown"),
+    [
+        (State.UNKNOWN, "", ConditionWording.SURFACE, None),
+        (State.UNKNOWN, "", ConditionWording.LEVELS, None),
+        (State.SNOW, Level.MODERATE, ConditionWording.SURFACE, "Moderate snow"),
+        (State.SNOW, Level.MODERATE, ConditionWording.LEVELS, "Moderate"),
+        (State.DRY, Level.CLEAR, ConditionWording.SURFACE, "Dry"),
+        (State.DRY, Level.CLEAR, ConditionWording.LEVELS, "Clear"),
+    ],
+)
+def test_it_names_the_published_state_in_the_chosen_wording(
+    camera, state: str, level: str, wording: str, shown: str | None
+) -> None:
+    frames(camera, 5, START)
+    published_reading(camera, state, level)
+    opts = settings_for(camera)
+    opts.condition_wording = wording
+    opts.save()
+    images = render_frames(camera, newest_frames(camera), opts)
+    expected = overlaid(camera, opts, shown)
+    assert all(np.array_equal(np.asarray(a), b) for a, b in zip(images, expected, strict=True))
+    # The frames do differ by what they say: the reading's own Heavy is not shown.
+    heavy = overlaid(camera, opts, "Heavy snow")
+    assert not np.array_equal(np.asarray(images[0]), heavy[0])
 
 
 def test_it_orders_frames_oldest_first(camera):

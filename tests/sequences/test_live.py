@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from analytics.condition import Level
+from analytics.decision import State
 from analytics.models import ConditionReading
 from cameras.capture import capture_frame
 from cameras.models import Camera, Health
@@ -79,10 +80,17 @@ async def test_it_refuses_a_socket_from_a_foreign_origin(camera):
     assert not connected
 
 
-def make_reading(camera, level=Level.HEAVY, temperature_c=-4.0):
+def make_reading(
+    camera, state=State.SNOW, level=Level.HEAVY, reason="snow on the road", published=None
+):
+    """A reading whose published state is its own unless `published` (state, level, reason)
+    says otherwise."""
+    shown_state, shown_level, shown_reason = published or (state, level, reason)
     return ConditionReading.objects.create(
-        camera=camera, measured_at=START, level=level, snow_coverage=0.6, wetness=0.2,
-        ice_likelihood=0.1, brightness=0.5, confidence=0.9, temperature_c=temperature_c,
+        camera=camera, measured_at=START, state=state, level=level, reason=reason,
+        published_state=shown_state, published_level=shown_level, published_reason=shown_reason,
+        snow_coverage=0.6, wetness=0.2, ice_likelihood=0.1, brightness=0.5, confidence=0.9,
+        temperature_c=-4.0,
     )  # fmt: skip
 
 
@@ -100,8 +108,11 @@ async def test_it_delivers_each_message_type_to_the_cameras_viewers(camera, sett
         assert by_type["condition.updated"] == {
             "type": "condition.updated",
             "camera": camera.slug,
-            "level": "heavy",
-            "label": "Heavy",
+            "state": "snow",
+            "style": "heavy",
+            "label": "Heavy snow",
+            "level": "Heavy",
+            "reason": "snow on the road",
             "measured_at": reading.measured_at.isoformat(),
             "temperature_c": -4.0,
             "alerts": [],
@@ -159,9 +170,54 @@ async def test_the_watcher_announces_the_newest_reading_of_a_camera_once(camera,
     settings.LIVE_WATCH_INTERVAL = 0.2
     communicator = await connect("/ws/live/")
     await asyncio.sleep(0.3)
-    await sync_to_async(make_reading)(camera, Level.LIGHT)
-    await sync_to_async(make_reading)(camera, Level.ICE_POSSIBLE)
+    await sync_to_async(make_reading)(camera, State.SNOW, Level.LIGHT)
+    await sync_to_async(make_reading)(camera, State.ICE, Level.ICE_POSSIBLE, "freezing rain")
     message = await communicator.receive_json_from(timeout=5)
-    assert (message["type"], message["label"]) == ("condition.updated", "Ice Possible")
+    assert (message["type"], message["label"]) == ("condition.updated", "Ice possible")
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+async def condition_message(camera, **reading) -> dict:
+    """The condition.updated message a new reading sends to the camera's viewers."""
+    communicator = await connect(f"/ws/live/{camera.slug}/")
+    await asyncio.sleep(0.3)  # a database watcher has taken its first look
+    await sync_to_async(make_reading)(camera, **reading)
+    message = await communicator.receive_json_from(timeout=5)
+    await communicator.disconnect()
+    assert message["type"] == "condition.updated"
+    return message
+
+
+async def test_it_announces_the_published_state_not_the_readings_own(camera, settings):
+    settings.LIVE_WATCH_DATABASE = False
+    message = await condition_message(
+        camera, state=State.SNOW, level=Level.HEAVY, reason="snow on the road",
+        published=(State.DRY, Level.CLEAR, "bare road"),
+    )  # fmt: skip
+    shown = {key: message[key] for key in ("state", "style", "label", "level", "reason")}
+    assert shown == {
+        "state": "dry",
+        "style": "dry",
+        "label": "Dry",
+        "level": "Clear",
+        "reason": "bare road",
+    }
+
+
+async def test_it_announces_unknown_with_its_reason_and_no_level(camera, settings):
+    settings.LIVE_WATCH_DATABASE = True
+    settings.LIVE_WATCH_INTERVAL = 0.1
+    why = "wet-looking road below freezing: water, brine or ice, and no precipitation history"
+    message = await condition_message(
+        camera, state=State.WET, level=Level.CLEAR, reason="wet road",
+        published=(State.UNKNOWN, "", why),
+    )  # fmt: skip
+    shown = {key: message[key] for key in ("state", "style", "label", "level", "reason")}
+    assert shown == {
+        "state": "unknown",
+        "style": "unknown",
+        "label": "—",
+        "level": "",
+        "reason": why,
+    }

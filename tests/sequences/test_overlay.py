@@ -32,7 +32,7 @@ def make_info(**changes: object) -> OverlayInfo:
     fields: dict[str, object] = {
         "place": "A1 Northbound, Junction 7",
         "captured_at": CAPTURED,
-        "condition": "Moderate",
+        "condition": "Moderate snow",
         "temperature_c": -3.0,
         "alerts": ("Snow ploughs on route",),
     }
@@ -98,12 +98,27 @@ def test_it_changes_the_picture_without_touching_the_input(style: OverlayStyle) 
     assert not np.array_equal(np.asarray(out), np.asarray(image))
 
 
-def test_it_draws_heavy_in_red_not_blue() -> None:
-    bar = bottom(rendered(condition="Heavy"))
+@pytest.mark.parametrize("heavy", ["Heavy snow", "Heavy"])
+def test_it_draws_heavy_in_red_not_blue(heavy: str) -> None:
+    bar = bottom(rendered(condition=heavy))
     red, green, blue = bar[..., 0], bar[..., 1], bar[..., 2]
     assert np.count_nonzero((red > 200) & (green < 90) & (blue < 90)) > 50
     # The closed product's BGR/RGB swap bug painted "Heavy" blue.
     assert np.count_nonzero((blue > 200) & (red < 90) & (green < 90)) == 0
+
+
+@pytest.mark.parametrize(
+    ("surface", "level"),
+    [
+        ("Dry", "Clear"),
+        ("Light snow", "Light"),
+        ("Moderate snow", "Moderate"),
+        ("Heavy snow", "Heavy"),
+        ("Ice possible", "Ice Possible"),
+    ],
+)
+def test_it_gives_both_wordings_of_a_state_the_same_colour(surface: str, level: str) -> None:
+    assert CONDITION_COLOURS[surface] == CONDITION_COLOURS[level]
 
 
 @pytest.mark.parametrize("condition", list(CONDITION_COLOURS))
@@ -116,7 +131,7 @@ def test_it_colour_codes_every_condition(condition: str) -> None:
 
 def test_it_shows_a_placeholder_when_the_condition_is_unknown() -> None:
     unknown = rendered(condition=None)
-    clear = rendered(condition="Clear")
+    clear = rendered(condition="Dry")
     assert not np.array_equal(bottom(unknown), bottom(clear))
     placeholder = np.abs(bottom(unknown) - overlay.PLACEHOLDER_GREY).sum(axis=2) < 30
     assert np.count_nonzero(placeholder) > 20

@@ -7,6 +7,7 @@ import time_machine
 
 from analytics.alerts import HOUR
 from analytics.condition import Level
+from analytics.decision import State
 from analytics.models import ConditionReading, ForecastSnapshot
 from analytics.weather import Hour
 from cameras.models import Camera, Health
@@ -43,10 +44,13 @@ def test_it_answers_404_for_an_unknown_camera(client, camera):
     assert client.get("/camera/nope/").status_code == 404
 
 
-def reading(camera, at, level, temperature_c=None):
+def reading(camera, at, state, level, reason="snow on the road", temperature_c=None):
+    """A reading whose own state is also the published one."""
     return ConditionReading.objects.create(
-        camera=camera, measured_at=at, level=level, snow_coverage=0.3, wetness=0.1,
-        ice_likelihood=0.1, brightness=0.5, confidence=0.8, temperature_c=temperature_c,
+        camera=camera, measured_at=at, state=state, level=level, reason=reason,
+        published_state=state, published_level=level, published_reason=reason,
+        snow_coverage=0.3, wetness=0.1, ice_likelihood=0.1, brightness=0.5, confidence=0.8,
+        temperature_c=temperature_c,
     )  # fmt: skip
 
 
@@ -69,10 +73,15 @@ def test_it_shows_the_condition_badge_temperature_and_at_most_two_alerts(client,
     frames(camera, 5, START)
     build_sequence(camera)
     with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
-        reading(camera, START + dt.timedelta(minutes=1), Level.MODERATE, -2.4)
+        reading(
+            camera, START + dt.timedelta(minutes=1), State.SNOW, Level.MODERATE,
+            temperature_c=-2.4,
+        )  # fmt: skip
         forecast(camera, START + dt.timedelta(minutes=1))
         body = client.get("/").content.decode()
-    assert '<span class="badge level-moderate">Moderate</span>' in body
+    assert (
+        '<span class="badge level-moderate" title="snow on the road">Moderate snow</span>' in body
+    )
     assert '<span class="temperature">−3.0 °C</span>' in body
     alerts = re.findall(r"<li>(.*?)</li>", body)
     assert alerts == ["Ice possible Sat 14:00–15:00", "Snow 14–24 cm from Sat 18:00"]
@@ -83,7 +92,7 @@ def test_it_shows_the_condition_badge_temperature_and_at_most_two_alerts(client,
 
 def test_it_draws_the_24_hour_chart_on_the_full_page_only(client, camera):
     with time_machine.travel(START, tick=False):
-        reading(camera, START - dt.timedelta(hours=2), Level.LIGHT)
+        reading(camera, START - dt.timedelta(hours=2), State.SNOW, Level.LIGHT)
         forecast(camera, START)
         page = client.get("/").content.decode()
         embedded = client.get("/iframe").content.decode()
@@ -91,6 +100,22 @@ def test_it_draws_the_24_hour_chart_on_the_full_page_only(client, camera):
     assert 'class="level level-light"' in page
     assert "Past 24 h: mostly Light" in page
     assert "chart-svg" not in embedded
+
+
+def test_it_shows_a_dash_for_unknown_with_the_reason_as_the_badge_title(client, camera):
+    why = "picture and weather disagree: looks like snow, but too warm"
+    with time_machine.travel(START, tick=False):
+        reading(camera, START - dt.timedelta(minutes=2), State.UNKNOWN, "", why)
+        body = client.get("/").content.decode()
+    assert f'<span class="badge level-unknown" title="{why}">—</span>' in body
+    assert "No reading" not in body
+
+
+def test_it_says_no_reading_when_the_newest_reading_is_not_current(client, camera):
+    with time_machine.travel(START, tick=False):
+        reading(camera, START - dt.timedelta(hours=1), State.SNOW, Level.HEAVY)
+        body = client.get("/").content.decode()
+    assert '<span class="badge level-unknown">No reading</span>' in body
 
 
 def test_it_says_honestly_when_the_forecast_is_unavailable(client, camera):

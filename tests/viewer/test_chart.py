@@ -7,6 +7,7 @@ import re
 import zoneinfo
 
 from analytics.condition import Level
+from analytics.decision import State
 from analytics.models import ConditionReading
 from analytics.weather import Hour
 from sequences import chart
@@ -91,19 +92,33 @@ def test_it_says_so_when_there_is_no_data():
     )
 
 
-def test_it_groups_stored_readings_by_hour_with_the_most_frequent_level(camera):
-    def reading(at: dt.datetime, level: str, coverage: float) -> None:
-        ConditionReading.objects.create(
-            camera=camera, measured_at=at, level=level, snow_coverage=coverage, wetness=0,
-            ice_likelihood=0, brightness=0.5, confidence=0.8, temperature_c=-1.0,
-        )  # fmt: skip
+LEVEL_STATES = {
+    Level.CLEAR: State.DRY,
+    Level.LIGHT: State.SNOW,
+    Level.HEAVY: State.SNOW,
+    "": State.UNKNOWN,
+}
 
+
+def reading(
+    camera, at: dt.datetime, level: str, coverage: float, published: str | None = None
+) -> None:
+    """A reading at `level` ("" for Unknown), published at `published` (its own by default)."""
+    shown = level if published is None else published
+    ConditionReading.objects.create(
+        camera=camera, measured_at=at, state=LEVEL_STATES[level], level=level,
+        published_state=LEVEL_STATES[shown], published_level=shown, snow_coverage=coverage,
+        wetness=0, ice_likelihood=0, brightness=0.5, confidence=0.8, temperature_c=-1.0,
+    )  # fmt: skip
+
+
+def test_it_groups_stored_readings_by_hour_with_the_most_frequent_level(camera):
     base = hours_ago(3).replace(minute=0)
-    reading(base + dt.timedelta(minutes=5), Level.LIGHT, 0.12)
-    reading(base + dt.timedelta(minutes=10), Level.LIGHT, 0.14)
-    reading(base + dt.timedelta(minutes=15), Level.HEAVY, 0.6)
-    reading(base + dt.timedelta(hours=1), Level.CLEAR, 0.0)
-    reading(hours_ago(30), Level.HEAVY, 0.9)  # older than the chart
+    reading(camera, base + dt.timedelta(minutes=5), Level.LIGHT, 0.12)
+    reading(camera, base + dt.timedelta(minutes=10), Level.LIGHT, 0.14)
+    reading(camera, base + dt.timedelta(minutes=15), Level.HEAVY, 0.6)
+    reading(camera, base + dt.timedelta(hours=1), Level.CLEAR, 0.0)
+    reading(camera, hours_ago(30), Level.HEAVY, 0.9)  # older than the chart
 
     rows = chart.past_hours(camera, NOW)
     assert [(r.start, r.level) for r in rows] == [
@@ -112,3 +127,44 @@ def test_it_groups_stored_readings_by_hour_with_the_most_frequent_level(camera):
     ]
     assert round(rows[0].snow_coverage, 3) == round((0.12 + 0.14 + 0.6) / 3, 3)
     assert rows[0].temperature_c == -1.0
+
+
+def test_it_charts_the_published_level_as_the_badge_shows_it(camera):
+    base = hours_ago(2).replace(minute=0)
+    for minutes in (5, 10, 15):
+        # One-off heavy readings that the published state held at Light.
+        reading(camera, base + dt.timedelta(minutes=minutes), Level.HEAVY, 0.6, Level.LIGHT)
+    assert [r.level for r in chart.past_hours(camera, NOW)] == [Level.LIGHT]
+
+
+def test_it_counts_only_known_levels_and_keeps_an_unknown_hour_without_one(camera):
+    base = hours_ago(3).replace(minute=0)
+    reading(camera, base + dt.timedelta(minutes=5), "", 0.0)
+    reading(camera, base + dt.timedelta(minutes=10), "", 0.0)
+    reading(camera, base + dt.timedelta(minutes=15), Level.LIGHT, 0.15)
+    reading(camera, base + dt.timedelta(hours=1), "", 0.0)
+
+    rows = chart.past_hours(camera, NOW)
+    assert [(r.start, r.level) for r in rows] == [
+        (base, Level.LIGHT),
+        (base + dt.timedelta(hours=1), ""),
+    ]
+    assert rows[1].temperature_c == -1.0  # the weather is known even when the road is not
+
+
+def test_it_draws_no_bar_for_an_unknown_hour_and_says_how_long_it_was_unknown():
+    hours = [*past(), chart.PastHour(hours_ago(6).replace(minute=0), "", 0.0, 2.0)]
+    result = chart.render(hours, forecast(), NOW, NEW_YORK)
+    assert len(re.findall(r'<rect class="level ', result.svg)) == len(past())
+    assert result.summary.startswith(
+        "Past 24 h: mostly Clear, Moderate at Sat 09:00; unknown for 1 hour; snow cover up to 31%."
+    )
+
+
+def test_it_says_so_when_the_road_state_was_unknown_all_day():
+    hours = [chart.PastHour(hours_ago(n).replace(minute=0), "", 0.0, -1.0) for n in (1, 2)]
+    result = chart.render(hours, [], NOW, NEW_YORK)
+    assert "Road state unknown" in result.svg
+    assert '<rect class="level ' not in result.svg
+    assert 'class="temperature measured"' in result.svg
+    assert result.summary.startswith("Past 24 h: road state unknown.")

@@ -39,9 +39,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE")
-        for flag, _field, text in WEATHER_FLAGS:
+        for flag, field, text in WEATHER_FLAGS:
             kind = int if flag.startswith("--hours") else float
-            parser.add_argument(flag, type=kind, default=None, help=text)
+            parser.add_argument(flag, dest=field, type=kind, default=None, help=text)
         parser.add_argument(
             "--freezing-precip",
             action="store_true",
