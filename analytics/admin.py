@@ -245,13 +245,14 @@ class LabelRow:
         return self.reading.published_state == State.UNKNOWN
 
 
-def label_row(reading: ConditionReading) -> LabelRow:
+def label_row(reading: ConditionReading, full: bool = False) -> LabelRow:
+    """`full`: the frame is shown at its own size, not as a thumbnail."""
     label = getattr(reading, "label", None)
     form = TruthForm(prefix=f"r{reading.pk}", initial={"truth": label.truth if label else ""})
     return LabelRow(
         reading,
         form,
-        frame_image_url(reading.frame, thumb=True),
+        frame_image_url(reading.frame, thumb=not full),
         frame_image_url(reading.frame),
         local_time(reading.camera, reading.measured_at),
     )
@@ -344,7 +345,7 @@ class ConditionReadingAdmin(admin.ModelAdmin):
         )
         extra = dict(extra_context or {})
         if reading is not None:
-            extra["label_row"] = label_row(reading)
+            extra["label_row"] = label_row(reading, full=True)
             extra["may_label"] = may_label(request)
             extra["label_url"] = reverse(
                 "admin:analytics_conditionreading_label", args=[reading.pk]

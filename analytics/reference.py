@@ -7,8 +7,8 @@ updates a running mean of:
 
 - the road's brightness (median, 0–1),
 - its gloss (`Condition.wetness`),
-- where the road has edges that stay put: lane markings, kerbs, joints (a small map of how
-  often each cell had an edge), and how many of those a dry frame shows (traffic hides some).
+- where the road shows lane paint (thin lines brighter than the surface around them: a small
+  map of how often each cell did), and how much of it a dry frame shows (traffic hides some).
 
 A new frame is compared with the reference of its light: snow brightens the road and hides
 the markings (`snow_score`), water darkens it and makes it glossier (`wet_score`). Both are
@@ -29,7 +29,9 @@ from django.db import models
 from analytics.condition import Condition, ramp
 from analytics.decision import ReferenceComparison
 
-MAP_WIDTH = 96
+MAP_WIDTH = 160
+LINE_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+LINE_CONTRAST = 18
 WINDOW = 200
 MIN_SAMPLES = 20
 # A map cell "has a marking" when at least this share of dry frames had an edge there.
@@ -96,7 +98,7 @@ class Profile:
 
 @dataclass(frozen=True)
 class FrameFeatures:
-    """What a frame contributes to the reference: its road's edge map at MAP_WIDTH."""
+    """What a frame contributes to the reference: where its road shows paint, at MAP_WIDTH."""
 
     edges: np.ndarray
 
@@ -105,13 +107,15 @@ def frame_features(image: np.ndarray, road_mask: np.ndarray) -> FrameFeatures:
     h, w = image.shape[:2]
     size = (MAP_WIDTH, max(1, round(h * MAP_WIDTH / w)))
     gray = cv2.cvtColor(cv2.resize(image, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
-    edges = cv2.Canny(gray, 40, 120) > 0
+    # Lane paint: thin lines brighter than the surface around them. Snow covers the paint,
+    # and beside snow nothing is much brighter, so the lines vanish.
+    lines = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, LINE_KERNEL) >= LINE_CONTRAST
     road = cv2.resize(road_mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    return FrameFeatures((edges & road).astype(np.float32))
+    return FrameFeatures((lines & road).astype(np.float32))
 
 
 def marking_visibility(edge_map: np.ndarray, edges: np.ndarray) -> float | None:
-    """Share of the persistent-edge cells that show an edge now (one cell of tolerance)."""
+    """Share of the cells that usually show paint that show it now (one cell of tolerance)."""
     persistent = edge_map >= PERSISTENT
     if int(np.count_nonzero(persistent)) < MIN_MARKING_CELLS:
         return None

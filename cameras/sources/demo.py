@@ -133,7 +133,9 @@ def _markings(x: Floats, z: Floats, view: _View) -> Floats:
 
 
 def _snow_cover(ax: Floats, track: Floats, grain: Floats) -> Floats:
-    slush = 0.35 * np.clip(track / 0.4 - 1, 0, 1)  # traffic keeps the wheel tracks clear
+    # Packed snow over the whole carriageway, thick enough to hide the lane paint; the wheel
+    # tracks are pressed grey.
+    slush = 0.5 + 0.4 * np.clip(track / 0.4 - 1, 0, 1)
     base = np.where(ax > HALF_ROAD + 0.7, 0.95, np.maximum(np.clip((ax - 5.9) / 0.8, 0, 1), slush))
     return np.clip(base * (1 + 0.12 * grain), 0, 0.97)
 

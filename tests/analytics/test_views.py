@@ -94,7 +94,12 @@ def test_it_answers_unknown_with_its_reason_and_no_level(client, camera):
     data = client.get("/analytics", {"camera": camera.slug}).json()
     condition = data["condition"]
     assert (condition["state"], condition["level"], condition["reason"]) == ("unknown", None, why)
-    assert condition["published"] == {"state": "unknown", "label": "—", "level": None, "reason": why}
+    assert condition["published"] == {
+        "state": "unknown",
+        "label": "—",
+        "level": None,
+        "reason": why,
+    }
     assert data["current"] is True
 
 

@@ -6,9 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import time_machine
-from PIL import Image, ImageSequence
-
 from django.utils import timezone
+from PIL import Image, ImageSequence
 
 from analytics.condition import Level
 from analytics.decision import State
