@@ -81,8 +81,8 @@ class WeatherEvidence:
     def snow(self) -> Verdict:
         """Could snow lie on the road now?"""
         t = self.temperature_c
-        fell = _positive(self.snowfall_72h_cm, RECENT_SNOW_CM)
         fell_today = _positive(self.snowfall_24h_cm, RECENT_SNOW_CM)
+        fell = fell_today or _positive(self.snowfall_72h_cm, RECENT_SNOW_CM)
         lying = _positive(self.snow_depth_cm, SNOW_ON_GROUND_CM)
         if t is not None and t > SNOW_MELTS_C:
             return Verdict(Support.RULES_OUT, f"{t:.0f} °C is too warm for snow on a road")
@@ -159,4 +159,6 @@ def _positive(value: float | None, at_least: float) -> bool:
 def _snow_reason(e: WeatherEvidence) -> str:
     if _positive(e.snowfall_72h_cm, RECENT_SNOW_CM):
         return f"{e.snowfall_72h_cm:.0f} cm of snow in the last 3 days"
+    if _positive(e.snowfall_24h_cm, RECENT_SNOW_CM):
+        return f"{e.snowfall_24h_cm:.0f} cm of snow in the last 24 h"
     return f"{e.snow_depth_cm:.0f} cm of snow on the ground"
