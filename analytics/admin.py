@@ -4,6 +4,7 @@ the road-condition panel of the camera's page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -47,7 +49,7 @@ def boundary_path() -> str:
     return reverse("analytics-road-boundaries")
 
 
-def local_time(camera: Camera, when: Any) -> str:
+def local_time(camera: Camera, when: dt.datetime | None) -> str:
     """A time as the camera's place reads it, e.g. "2026-01-15 12:00 EST"; "never" for None."""
     if when is None:
         return "never"
@@ -202,7 +204,8 @@ def save_truths(request: HttpRequest, readings: QuerySet[ConditionReading]) -> i
         if form.cleaned_data["truth"]:
             chosen.append((reading, form.cleaned_data["truth"]))
     by = request.user.get_username()
-    return sum(labelling.label_reading(r, truth, by) is not None for r, truth in chosen)
+    with transaction.atomic():
+        return sum(labelling.label_reading(r, truth, by) is not None for r, truth in chosen)
 
 
 def report_saved(request: HttpRequest, saved: int | None) -> None:
@@ -310,10 +313,10 @@ class ConditionReadingAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         frame = get_object_or_404(Frame, pk=frame_id)
-        path_ = service.frame_path(frame)
-        if not path_.is_file():
+        stored = service.frame_path(frame)
+        if not stored.is_file():
             return HttpResponse("The frame was deleted by retention.", status=404)
-        data = path_.read_bytes()
+        data = stored.read_bytes()
         width = request.GET.get("width", "")
         if width.isdigit() and 16 <= int(width) < frame.width:
             data = thumbnail(data, int(width)) or data
@@ -338,11 +341,8 @@ class ConditionReadingAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        reading = (
-            ConditionReading.objects.select_related("camera", "frame", "label")
-            .filter(pk=object_id if object_id.isdigit() else None)
-            .first()
-        )
+        found = ConditionReading.objects.select_related("camera", "frame", "label")
+        reading = found.filter(pk=int(object_id)).first() if object_id.isdigit() else None
         extra = dict(extra_context or {})
         if reading is not None:
             extra["label_row"] = label_row(reading, full=True)
@@ -363,26 +363,30 @@ def thumbnail(jpeg: bytes, width: int) -> bytes | None:
     return data.tobytes() if ok else None
 
 
+# A label's page: only the truth can be changed; the rest is what the camera said and measured.
+LABEL_FIELDS = (
+    "camera",
+    "captured_at",
+    "frame_image",
+    "truth",
+    "said_state",
+    "said_level",
+    "features",
+    "reading",
+    "frame",
+    "labelled_by",
+    "labelled_at",
+)
+
+
 @admin.register(FrameLabel)
 class FrameLabelAdmin(admin.ModelAdmin):
     list_display = ["camera", "captured_at", "truth", "said_state", "said_level", "labelled_by"]
     list_filter = ["camera", "truth", "said_state"]
     list_select_related = ["camera"]
     date_hierarchy = "captured_at"
-    fields = [
-        "camera",
-        "captured_at",
-        "frame_image",
-        "truth",
-        "said_state",
-        "said_level",
-        "features",
-        "reading",
-        "frame",
-        "labelled_by",
-        "labelled_at",
-    ]
-    readonly_fields = [f for f in fields if f != "truth"]
+    fields = LABEL_FIELDS
+    readonly_fields = [f for f in LABEL_FIELDS if f != "truth"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -392,9 +396,7 @@ class FrameLabelAdmin(admin.ModelAdmin):
         url = frame_image_url(label.frame, thumb=True)
         if url is None:
             return "frame deleted by retention"
-        return format_html(
-            '<img class="frame-thumb" src="{}" alt="The labelled frame">', url
-        )
+        return format_html('<img class="frame-thumb" src="{}" alt="The labelled frame">', url)
 
     def save_model(self, request: HttpRequest, obj: FrameLabel, form: Any, change: bool) -> None:
         if "truth" in form.changed_data:
@@ -418,8 +420,9 @@ class FrameLabelAdmin(admin.ModelAdmin):
         if request.method == "POST":
             readings = ConditionReading.objects.filter(camera=camera, pk__in=reading_ids(request))
             report_saved(request, save_truths(request, readings))
-            page = request.POST.get("page", "1")
-            return HttpResponseRedirect(f"{request.path}?page={page if page.isdigit() else 1}")
+            number = request.POST.get("page", "1")
+            number = number if number.isdigit() else "1"
+            return HttpResponseRedirect(f"{request.path}?page={number}")
         readings = (
             ConditionReading.objects.filter(camera=camera)
             .select_related("camera", "frame", "label")

@@ -194,17 +194,20 @@ def grey_world(bgr: np.ndarray) -> np.ndarray:
     unsaturated ones on the ground (road, snow, concrete) carry the colour of the light.
     Gains are capped, so a scene that is truly one colour is not turned grey.
     """
-    # The ground only: a blue sky would otherwise make white snow look yellow.
-    pixels = bgr[bgr.shape[0] // 3 :].reshape(-1, 3).astype(np.float32)
-    high, low = pixels.max(axis=1), pixels.min(axis=1)
-    usable = pixels[(high < 250) & (high - low < 0.25 * high + 1)]
-    if len(usable) < 0.05 * len(pixels):
-        usable = pixels[high < 250]
-    if len(usable) < 100:
+    # The ground only: a blue sky would otherwise make white snow look yellow. Every other
+    # pixel of it is plenty for three averages.
+    ground = np.ascontiguousarray(bgr[bgr.shape[0] // 3 :: 2, ::2])
+    high = ground.max(axis=2).astype(np.int16)
+    low = ground.min(axis=2).astype(np.int16)
+    unclipped = high < 250
+    usable = unclipped & (4 * (high - low) < high + 4)
+    if np.count_nonzero(usable) < 0.05 * usable.size:
+        usable = unclipped
+    if np.count_nonzero(usable) < 25:
         return bgr
-    means = usable.mean(axis=0) + 1e-3
+    means = np.array(cv2.mean(ground, mask=usable.astype(np.uint8))[:3]) + 1e-3
     gains = np.clip(means.mean() / means, 0.75, 1.4)
-    return np.clip(bgr * gains, 0, 255).astype(np.uint8)
+    return np.asarray(cv2.transform(bgr, np.diag(gains)), np.uint8)
 
 
 def local_std(gray: np.ndarray, size: int) -> np.ndarray:

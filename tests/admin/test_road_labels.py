@@ -133,7 +133,7 @@ def test_it_lists_recent_readings_with_their_frames_newest_first(staff_client, s
     image = staff_client.get(thumbs[0].replace("&amp;", "&"))
     assert image["Content-Type"] == "image/jpeg"
     decoded = cv2.imdecode(np.frombuffer(image.content, dtype=np.uint8), cv2.IMREAD_COLOR)
-    assert decoded.shape[1] == 320
+    assert decoded is not None and decoded.shape[1] == 320
     assert 'value="dry"' in page and 'value="not_visible"' in page
 
 
@@ -386,3 +386,11 @@ def test_it_renders_the_new_pages_without_inline_code(staff_client, snowy, url):
     assert not re.search(r"\sstyle\s*=", html), "inline style attribute"
 
 
+def test_it_refuses_a_label_post_without_the_csrf_token(django_user_model, snowy):
+    reading = read(snowy, 0)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw-boss"))
+    data = {"reading": reading.pk, f"r{reading.pk}-truth": "dry"}
+    assert client.post(LABEL_PAGE.format(pk=snowy.pk), data).status_code == 403
+    assert not FrameLabel.objects.exists()
+    assert "csrfmiddlewaretoken" in client.get(LABEL_PAGE.format(pk=snowy.pk)).content.decode()

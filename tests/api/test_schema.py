@@ -14,6 +14,7 @@ API_PATHS = {
     "/api/cameras/{slug}/sequence/latest",
     "/api/cameras/{slug}/analytics",
     "/api/cameras/{slug}/analytics/history",
+    "/api/cameras/{slug}/agreement",
     "/api/status",
     "/api/health",
     "/api/publishing",
