@@ -35,7 +35,7 @@ from analytics.decision import State
 AGREEMENT_DAYS = 30
 MIN_LABELS = 1
 MARGIN = 1.15
-LIGHT_RANGE = (0.03, 0.8)
+LIGHT_RANGE = (0.03, 0.95)
 # The snow threshold decides both the snow-white and the pale share of the road.
 WHITISH = ("snow_coverage", "pale_coverage")
 WET_RANGE = (0.2, 0.95)
@@ -173,4 +173,5 @@ def _stump(
     chosen = round(min(high, max(low, chosen)), 3)
     if abs(chosen - current) < 1e-3:
         return current, ""
-    return chosen, f"{name} {current:.2f} → {chosen:.2f} from {len(bare) + len(positive)} labels"
+    count = len(bare) + len(positive)
+    return chosen, f"{name} {current:.2f} → {chosen:.2f} from {count} label{'s' * (count != 1)}"

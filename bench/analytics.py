@@ -131,8 +131,12 @@ def winter_frames() -> list[tuple[str, np.ndarray, str]]:
     folder = TESTDATA / "fixed_camera_unlabelled"
     with (folder / "labels_by_eye.csv").open() as f:
         rows = list(csv.DictReader(f))
-    found = [(r["file"], read_image(folder / r["file"]), r["label"]) for r in rows]
-    return [(name, image, "snow" if label == "snow" else "dry") for name, image, label in found]
+    found = []
+    for row in rows:
+        image = read_image(folder / row["file"])
+        if image is not None:
+            found.append((row["file"], image, "snow" if row["label"] == "snow" else "dry"))
+    return found
 
 
 def run(method: str, items: list[tuple[np.ndarray, str]], weather: WeatherEvidence) -> list[Check]:
@@ -243,7 +247,9 @@ def per_frame_ms(fn: Callable[[], object], repeat: int) -> float:
 def timing_table(images: list[np.ndarray]) -> str:
     frames = [cv2.resize(i, (1280, 720), interpolation=cv2.INTER_LINEAR) for i in images[:20]]
     mask = polygon_mask(detect_road(frames[0]).polygon, 1280, 720)
-    profile = Profile.first(frame_features(frames[0], mask), read(frames[0], mask).picture)
+    picture = read(frames[0], mask).picture
+    assert picture is not None, "the first frame cannot show the road"
+    profile = Profile.first(frame_features(frames[0], mask), picture)
     profile.samples = 100
 
     def with_reference(frame: np.ndarray) -> object:

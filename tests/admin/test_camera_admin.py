@@ -35,6 +35,7 @@ def form(**overrides: str) -> dict[str, str]:
         "sequence_settings-0-output_width": "960",
         "sequence_settings-0-output_height": "540",
         "sequence_settings-0-overlay_style": "minimal",
+        "sequence_settings-0-condition_wording": "levels",
         "sequence_settings-0-keep_sequences": "24",
         "road_region-TOTAL_FORMS": "0",
         "road_region-INITIAL_FORMS": "0",

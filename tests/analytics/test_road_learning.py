@@ -54,6 +54,11 @@ def munich(db) -> Camera:
     )
 
 
+def fetched(camera: Camera) -> None:
+    snapshot = refresh_forecast(camera)
+    assert snapshot is not None and snapshot.error == ""
+
+
 def capture(camera: Camera, at: dt.datetime, snow: bool) -> Frame:
     """One frame of the demo scene at local time `at`, stored as capture stores it."""
     source = DemoSource(640, 360, snow=snow, clock=lambda: at)
@@ -75,10 +80,11 @@ def series(camera: Camera, start: dt.datetime, count: int, snow: bool) -> list[C
 def test_it_learns_the_bare_road_then_reads_the_snow_without_flicker(munich, weather_server):
     with time_machine.travel(START, tick=False):
         weather_server.routes["/v1/forecast"] = snowless_warm_days(START)
-        assert refresh_forecast(munich).error == ""
+        fetched(munich)
     for i in range(5):  # the road is found from a few frames, with its traffic
         capture(munich, START - dt.timedelta(minutes=5) + i * SPACING, snow=False)
-    assert service.detect_region(munich).method == "colour+motion"
+    region = service.detect_region(munich)
+    assert region is not None and region.method == "colour+motion"
 
     dry = series(munich, START, MIN_SAMPLES + 5, snow=False)
     assert {r.published_state for r in dry} == {State.DRY}
@@ -88,7 +94,7 @@ def test_it_learns_the_bare_road_then_reads_the_snow_without_flicker(munich, wea
     snow_start = START + dt.timedelta(hours=3)
     with time_machine.travel(snow_start, tick=False):
         weather_server.routes["/v1/forecast"] = snowing(snow_start)
-        assert refresh_forecast(munich).error == ""
+        fetched(munich)
     snowy = series(munich, snow_start, 10, snow=True)
 
     assert [r.state for r in snowy] == [State.SNOW] * 10, [r.reason for r in snowy]

@@ -14,7 +14,7 @@ from analytics.alerts import refresh_forecast
 from analytics.decision import Reason, State
 from analytics.models import RoadRegion
 from cameras.capture import store_frame
-from cameras.models import Camera, SourceKind
+from cameras.models import Camera, Frame, SourceKind
 from cameras.sources import Grab
 from tests.analytics.conftest import freezing_rain, image, snowless_warm_days
 from tests.analytics.test_condition import GLOSSY, SNOWY
@@ -39,7 +39,7 @@ def oslo(db) -> Camera:
     return camera
 
 
-def stored(camera: Camera, relative: str) -> object:
+def stored(camera: Camera, relative: str) -> Frame:
     data = image(relative).read_bytes()
     return store_frame(camera, Grab(jpeg=data, width=250, height=250), NOW)
 
@@ -47,13 +47,14 @@ def stored(camera: Camera, relative: str) -> object:
 def analyse(camera: Camera, weather: dict, weather_server, relative: str):
     weather_server.routes["/v1/forecast"] = weather
     with time_machine.travel(NOW, tick=False):
-        assert refresh_forecast(camera).error == ""
-        return service.analyze_frame(stored(camera, relative))
+        snapshot = refresh_forecast(camera)
+        assert snapshot is not None and snapshot.error == ""
+        reading = service.analyze_frame(stored(camera, relative))
+    assert reading is not None
+    return reading
 
 
-def test_three_snowless_days_at_plus_15_keep_a_bright_frame_from_reading_snow(
-    oslo, weather_server
-):
+def test_three_snowless_days_at_plus_15_keep_a_bright_frame_from_reading_snow(oslo, weather_server):
     """Derived case: every hour of the three days at +15 °C, no precipitation, no snowfall,
     no snow on the ground (`snowless_warm_days`)."""
     reading = analyse(oslo, snowless_warm_days(NOW), weather_server, SNOWY)
