@@ -14,7 +14,9 @@ def analyze_frame(frame_id: int) -> str:
     if ConditionReading.objects.filter(frame=frame).exists():
         return "already analysed"
     reading = service.analyze_frame(frame)
-    return reading.level if reading else "frame unreadable"
+    if reading is None:
+        return "frame file gone"
+    return f"{reading.state}: {reading.reason}"
 
 
 def analyze_latest_frames() -> str:

@@ -25,7 +25,7 @@ def store_image(camera: Camera, path: Path) -> Frame:
 
 def test_it_analyses_a_stored_frame_and_detects_the_road_once(camera):
     frame = store_image(camera, image(SNOWY))
-    assert tasks.analyze_frame(frame.pk) in ("light", "moderate", "heavy")
+    assert tasks.analyze_frame(frame.pk) == "snow: snow on the road (no snowfall history)"
     reading = ConditionReading.objects.get(frame=frame)
     assert reading.snow_coverage > 0.3
     assert RoadRegion.objects.get(camera=camera).method == "colour"
@@ -48,7 +48,16 @@ def test_it_exits_quietly_when_the_frame_is_gone(db):
 def test_it_skips_a_frame_whose_file_is_gone(camera, media_root):
     frame = store_image(camera, image(SNOWY))
     (media_root / frame.file).unlink()
-    assert tasks.analyze_frame(frame.pk) == "frame unreadable"
+    assert tasks.analyze_frame(frame.pk) == "frame file gone"
+    assert not ConditionReading.objects.exists()
+
+
+def test_it_stores_an_unreadable_frame_as_unknown_with_the_reason(camera, media_root):
+    frame = store_image(camera, image(SNOWY))
+    (media_root / frame.file).write_bytes(b"not a jpeg any more")
+    assert tasks.analyze_frame(frame.pk) == "unknown: picture could not be read"
+    reading = ConditionReading.objects.get(frame=frame)
+    assert (reading.published_state, reading.level) == ("unknown", "")
 
 
 def test_it_refreshes_forecasts_of_cameras_with_a_place(nws, camera):
