@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,5 +65,7 @@ def testdata(relative: str) -> Path:
     """A file from ../shared/testdata, or a skip saying why (a user's clone has none)."""
     path = TESTDATA / relative
     if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is absent, and CI always has the shared test data")
         pytest.skip(f"{path} is absent: the shared test data is only on the project's machines")
     return path
