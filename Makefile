@@ -24,7 +24,7 @@ run: setup
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py demo
-	PORT=$(PORT) PY=$(PY) deploy/run-local.sh
+	PORT=$(PORT) PY=$(PY) $(PY) deploy/run-local.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

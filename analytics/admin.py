@@ -172,6 +172,16 @@ class RoadConditionMixin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
+class RoadRegionInline(admin.StackedInline):
+    """Shown on the camera's page (imgserv_site.admin)."""
+
+    model = RoadRegion
+    can_delete = False
+    fields = ["operator_polygon", "auto_polygon", "coverage", "method", "updated_at"]
+    readonly_fields = ["auto_polygon", "coverage", "method", "updated_at"]
+    verbose_name = "road region (an operator polygon overrides the detected one)"
+
+
 @admin.register(RoadRegion)
 class RoadRegionAdmin(RoadBoundaryMixin, admin.ModelAdmin):
     list_display = ["camera", "source", "coverage", "updated_at"]

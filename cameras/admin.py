@@ -26,8 +26,10 @@ class CameraForm(forms.ModelForm):
         return given or (self.instance.password if self.instance.pk else "")
 
 
-@admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
+    """The camera's own fields. Registered by imgserv_site.admin, whose page adds what other
+    apps keep per camera (sequence settings, road region, road condition)."""
+
     form = CameraForm
     list_display = [
         "name",

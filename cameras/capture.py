@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -91,8 +92,13 @@ def store_frame(camera: Camera, grab: Grab, captured_at: dt.datetime) -> Frame:
         raise
 
 
-def capture_frame(camera: Camera, source: Source) -> Frame | None:
-    """Grab one frame from an open source and store it. Failures are recorded, not raised."""
+def capture_frame(
+    camera: Camera, source: Source, *, announce: Callable[[int], None] | None = None
+) -> Frame | None:
+    """Grab one frame from an open source and store it. Failures are recorded, not raised.
+
+    The stored frame is announced to the `frame_stored` receivers; the capture service
+    passes `announce` to do that on its own thread instead of this one (cameras.runner)."""
     try:
         grab = source.grab()
         captured_at = timezone.now()
@@ -113,7 +119,12 @@ def capture_frame(camera: Camera, source: Source) -> Frame | None:
     if recovered:
         camera.health = Health.OK
         health_changed.send(sender=Camera, camera=camera)
-    frame_stored.send(sender=Frame, frame=frame)
+    if announce is not None:
+        announce(frame.pk)
+    else:
+        for receiver, result in frame_stored.send_robust(sender=Frame, frame=frame):
+            if isinstance(result, Exception):
+                log.error("after frame %s: %s failed: %s", frame.pk, receiver, result)
     return frame
 
 

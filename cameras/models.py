@@ -114,6 +114,9 @@ class Camera(ValidatedModel):
         default=0, help_text="Frames refused as corrupt, blank or frozen (not stored)."
     )
     last_error = models.CharField(max_length=300, blank=True)
+    # Which capture node runs this camera, until when (cameras.leases).
+    lease_owner = models.CharField(max_length=200, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -222,20 +225,14 @@ class Frame(models.Model):
         return f"{self.camera.slug} {self.captured_at:%Y-%m-%d %H:%M:%S}"
 
 
-class CaptureClock(models.Model):
-    """One row: how far ahead capture shifts are claimed, and when a worker last ticked.
+class CaptureNode(models.Model):
+    """A running capture service (`manage.py worker`): its last heartbeat and how many
+    cameras it holds. /health reads it to know that capture is alive."""
 
-    Django-Q2's scheduler fires up to 30 s late, too coarse for 6 s slots, so each scheduled
-    tick claims the next shift ahead of time and capture runs on exact slots inside it.
-    """
-
-    covered_until = models.DateTimeField(null=True, blank=True)
-    last_tick_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=200, unique=True, help_text="host:pid")
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(db_index=True)
+    cameras = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"capture covered until {self.covered_until}"
-
-    @classmethod
-    def get(cls) -> CaptureClock:
-        clock, _ = cls.objects.get_or_create(pk=1)
-        return clock
+        return f"capture node {self.name}"

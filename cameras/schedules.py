@@ -20,4 +20,6 @@ def ensure_schedule(name: str, func: str, minutes: int) -> None:
 
 
 def ensure_schedules(**kwargs: Any) -> None:
-    ensure_schedule("capture-shift", "cameras.tasks.capture_shift", minutes=1)
+    # Capture runs in each worker's capture service (cameras.runner), not on a schedule;
+    # the shift schedule of earlier versions is retired.
+    Schedule.objects.filter(name="capture-shift").delete()

@@ -1,7 +1,7 @@
 """Site-wide security: the headers on every response, and admin login throttling.
 
-The design keeps `imgserv_site` to settings, urls and asgi. These two belong to no app (they
-cover every page and every password login), so they live here, next to the settings they read.
+These two belong to no app (they cover every page and every password login), so they live in
+the top layer, next to the settings they read.
 """
 
 from __future__ import annotations

@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "analytics",
     "sequences",
     "publishing",
+    # Last: it composes the apps above (API, /status, the camera admin, commands).
+    "imgserv_site",
 ]
 
 MIDDLEWARE = [
@@ -193,7 +195,7 @@ LIVE_WATCH_INTERVAL = env.float("LIVE_WATCH_INTERVAL", default=0.25)
 Q_CLUSTER = {
     "name": "imgserv",
     "workers": env.int("Q_WORKERS", default=4),
-    # Capture shifts run for a few minutes; builds take seconds.
+    # Builds and publishing take seconds; capture is not a task (cameras.runner).
     "timeout": 600,
     "retry": 660,
     "max_attempts": 1,
@@ -232,8 +234,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["sequences.api.permissions.ReadOnlyOrStaff"],
-    "DEFAULT_THROTTLE_CLASSES": ["sequences.api.throttles.PublicRateThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["imgserv_site.api.permissions.ReadOnlyOrStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["imgserv_site.api.throttles.PublicRateThrottle"],
     # The client address is the last X-Forwarded-For hop only behind our own proxy; otherwise
     # REMOTE_ADDR, since a client can write any X-Forwarded-For it likes.
     "NUM_PROXIES": 1 if TRUSTED_PROXY else 0,
@@ -247,7 +249,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     # Only /api/ is documented; /status and the viewer pages have their own contracts.
-    "PREPROCESSING_HOOKS": ["sequences.api.schema.only_api_paths"],
+    "PREPROCESSING_HOOKS": ["imgserv_site.api.schema.only_api_paths"],
     # Swagger UI from the installed sidecar package, served as our static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -273,7 +275,8 @@ WEATHER_TIMEOUT_S = env.float("WEATHER_TIMEOUT_S", default=10.0)
 FORECAST_MAX_AGE_HOURS = env.int("FORECAST_MAX_AGE_HOURS", default=6)
 
 # /health reports the worker as missing when its capture clock has not ticked for this long.
-WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=180)
+# The capture service in each worker beats every second: this much silence means it is gone.
+WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=15)
 # /health fails below this much free space in the data folder.
 MIN_FREE_DISK_MB = env.int("MIN_FREE_DISK_MB", default=200)
 

@@ -4,13 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from sequences.views.health import health
+from imgserv_site.views.health import health
+from imgserv_site.views.status import StatusView
 from sequences.views.latest import (
     camera_sequence_latest,
     camera_sequence_latest_format,
     sequence_latest,
 )
-from sequences.views.status import StatusView
 from sequences.views.viewer import iframe, viewer
 
 # Only the iframe views may be framed, and only by IFRAME_ALLOWED_ORIGINS: the exemption drops
@@ -33,7 +33,7 @@ urlpatterns = [
     path("health", health, name="health"),
     # A DRF view, so the public rate limit applies.
     path("status", StatusView.as_view(), name="status"),
-    path("api/", include("sequences.api.urls")),
+    path("api/", include("imgserv_site.api.urls")),
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]

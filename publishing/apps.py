@@ -9,13 +9,8 @@ class PublishingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Nothing imports publishing: it hooks onto finished builds itself.
+        # No app below publishing imports it: it hooks onto finished builds itself.
         from publishing.tasks import request_publish
         from sequences.models import Sequence
 
         post_save.connect(request_publish, sender=Sequence, dispatch_uid="publishing-request")
-
-        from publishing.models import publish_state
-        from sequences.views.status import EXTRA_SECTIONS
-
-        EXTRA_SECTIONS["publishing"] = publish_state

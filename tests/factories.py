@@ -7,9 +7,10 @@ from collections.abc import Iterable
 
 import cv2
 import numpy as np
+from django.utils import timezone
 
 from cameras.capture import store_frame
-from cameras.models import Camera, Frame
+from cameras.models import Camera, CaptureNode, Frame
 from cameras.sources import CaptureError, Grab
 
 
@@ -53,3 +54,12 @@ class ScriptedSource:
 
     def close(self) -> None:
         self.closed = True
+
+
+def live_worker(at: dt.datetime | None = None, name: str = "test-host:1") -> CaptureNode:
+    """A worker whose capture service beat at `at` (now by default), as /health reads it."""
+    now = at or timezone.now()
+    node, _ = CaptureNode.objects.update_or_create(
+        name=name, defaults={"started_at": now, "heartbeat_at": now, "cameras": 0}
+    )
+    return node

@@ -1,5 +1,5 @@
 """The README's promise, for real: from an empty data folder, the same steps as `make run`
-(migrate, admin user, demo camera, daphne + qcluster) serve a live sequence within 120 s."""
+(migrate, admin user, demo camera, daphne + the worker) serve a live sequence within 120 s."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def server(site_env) -> Iterator[str]:
         subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
     log = (data / "run.log").open("wb")
     process = subprocess.Popen(
-        ["bash", "deploy/run-local.sh"],
+        [sys.executable, "deploy/run-local.py"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -79,7 +79,7 @@ def server(site_env) -> Iterator[str]:
         # Web and worker share SQLite; WAL and the busy timeout must keep them from colliding.
         assert b"database is locked" not in output
         assert b"Traceback" not in output, output.decode(errors="replace")[-3000:]
-        assert b"Stopped." in output, "run-local.sh did not stop cleanly"
+        assert b"Stopped." in output, "run-local.py did not stop cleanly"
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from cameras.sources.base import CaptureError, Grab, Source
+from cameras.sources.base import CaptureError, CaptureErrorKind, Grab, Source
 
 if TYPE_CHECKING:
     from cameras.models import Camera
 
-__all__ = ["CaptureError", "Grab", "Source", "open_source"]
+__all__ = ["CaptureError", "CaptureErrorKind", "Grab", "Source", "open_source"]
 
-# Every network step gives up after this long, so a dead camera costs one slot at most.
+# Every network step gives up after this long, so a dead camera costs one slot at most. A
+# snapshot grab is bounded by it as a whole; an RTSP grab by twice it (connecting, then
+# waiting up to a GOP for a keyframe). `Source.deadline_s` says the bound of each.
 TIMEOUT_SECONDS = 5.0
 
 
@@ -28,7 +30,9 @@ def open_source(camera: Camera) -> Source:
         return http_source(camera, camera.source_url)
     if camera.source_kind == SourceKind.ONVIF:
         return onvif_source(camera)
-    raise CaptureError(f"Unknown source kind “{camera.source_kind}”.")
+    raise CaptureError(
+        CaptureErrorKind.NOT_CONFIGURED, message=f"Unknown source kind “{camera.source_kind}”."
+    )
 
 
 def demo_source(camera: Camera) -> Source:
@@ -73,4 +77,7 @@ def onvif_source(camera: Camera) -> Source:
     stream = camera.source_settings.get("stream_uri")
     if stream:
         return rtsp_source(camera, stream)
-    raise CaptureError("ONVIF device not discovered yet: run `manage.py camera check` on it.")
+    raise CaptureError(
+        CaptureErrorKind.NOT_CONFIGURED,
+        message="ONVIF device not discovered yet: run `manage.py camera check` on it.",
+    )

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cameras.sources.base import CaptureError, Grab
+from cameras.sources.base import CaptureErrorKind as Kind
 
 Image = NDArray[np.uint8]
 Floats = NDArray[np.float32]
@@ -306,6 +307,9 @@ def render_scene(
 class DemoSource:
     """A camera that needs no hardware: renders the scene at each grab."""
 
+    # Nothing to wait for: a 1080p render takes ~12 ms, the first ~0.7 s (it fills caches).
+    deadline_s = 2.0
+
     def __init__(
         self,
         width: int,
@@ -324,11 +328,11 @@ class DemoSource:
 
     def grab(self) -> Grab:
         if self.closed:
-            raise CaptureError("The demo camera has been closed.")
+            raise CaptureError(Kind.CLOSED, message="The demo camera has been closed.")
         frame = render_scene(self.width, self.height, self.clock(), snow=self.snow, seed=self.seed)
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
         if not ok:
-            raise CaptureError("The demo frame could not be encoded as JPEG.")
+            raise CaptureError(Kind.ENCODE_FAILED)
         return Grab(jpeg=buf.tobytes(), width=self.width, height=self.height)
 
     def close(self) -> None:

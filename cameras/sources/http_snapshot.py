@@ -4,6 +4,9 @@
 urllib's HTTPDigestAuthHandler answers the MD5/qop=auth challenges these cameras send, so
 no third-party HTTP client is needed. Its password manager is keyed by the camera's address,
 so a redirect to another host never receives the credentials.
+
+Each grab has one deadline (`timeout`) for everything: connecting, the auth round trip,
+redirects, status line, headers and body. See `deadline.py` for how it is enforced.
 """
 
 from __future__ import annotations
@@ -12,19 +15,18 @@ import http.client
 import logging
 import re
 import struct
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import IO, Any
 
-from cameras.sources.base import TIMED_OUT, CaptureError, Grab, describe_network_error
+from cameras.sources.base import CaptureError, Grab, network_error
+from cameras.sources.base import CaptureErrorKind as Kind
+from cameras.sources.deadline import Deadline, SocketGuard, guarded_opener
 from cameras.sources.urls import mask_text, mask_url, split_credentials
 
 log = logging.getLogger(__name__)
 
-AUTH_FAILED = "Authentication failed."
-SHORT_READ = "Connection closed before the whole image arrived."
 MAX_REDIRECTS = 3
 _CHUNK = 64 * 1024
 # Start-of-frame markers (baseline, progressive, ...) carry the image size; not DHT/JPG/DAC.
@@ -68,7 +70,7 @@ def _plain_content_type(value: str) -> str:
 
 
 class HttpSnapshotSource:
-    """A camera that serves a JPEG per HTTP request."""
+    """A camera that serves a JPEG per HTTP request. `timeout` bounds each whole grab."""
 
     def __init__(
         self,
@@ -84,7 +86,7 @@ class HttpSnapshotSource:
         self._password = password or url_password
         self.timeout = timeout
         self.max_bytes = max_bytes
-        handlers: list[urllib.request.BaseHandler] = [_LimitedRedirects()]
+        self._handlers: list[urllib.request.BaseHandler] = [_LimitedRedirects()]
         username = username or url_user
         if username or self._password:
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
@@ -94,99 +96,111 @@ class HttpSnapshotSource:
             camera_root = f"{parts.scheme}://{parts.netloc}/"
             passwords.add_password(None, camera_root, username, self._password)
             # Both: the camera's challenge decides which scheme answers.
-            handlers += [
+            self._handlers += [
                 urllib.request.HTTPDigestAuthHandler(passwords),
                 urllib.request.HTTPBasicAuthHandler(passwords),
             ]
-        self._opener = urllib.request.build_opener(*handlers)
 
     def __repr__(self) -> str:
         return f"HttpSnapshotSource({mask_url(self._url)!r})"
 
+    @property
+    def deadline_s(self) -> float:
+        return self.timeout
+
     def grab(self) -> Grab:
-        error: str | None = None
+        return self.grab_within(Deadline(self.timeout))
+
+    def grab_within(self, deadline: Deadline) -> Grab:
+        """Grab, all of it over by `deadline` (a caller's that also covers other steps)."""
+        error: CaptureError | None = None
         data = b""
-        try:
-            data = self._fetch()
-        except CaptureError as exc:
-            error = str(exc)
-        except Exception as exc:  # mapped to plain words
-            error = self._describe(exc)
-            log.info("snapshot %s: %s", mask_url(self._url), self._mask(exc))
+        with SocketGuard(deadline) as guard:
+            try:
+                data = self._fetch(guard)
+            except CaptureError as exc:
+                error = exc
+            except Exception as exc:  # mapped to plain words
+                error = self._describe(exc)
+                if not guard.fired:
+                    log.info("snapshot %s: %s", mask_url(self._url), self._mask(exc))
+            # However the exchange ended (an error, or an EOF that looked like the end of the
+            # body), once the guard cut it short the answer is that it took too long.
+            if guard.fired:
+                error = CaptureError(Kind.TIMED_OUT)
         # Raised here, not in the except block, so no __context__ drags the original message
         # (which can quote the URL) along.
         if error is not None:
-            raise CaptureError(error)
+            raise CaptureError(error.kind, message=str(error))
         size = jpeg_size(data)
         if size is None:
-            raise CaptureError("Not a JPEG image (no JPEG header).")
+            raise CaptureError(Kind.NOT_JPEG, "no JPEG header")
         return Grab(data, *size)
 
     def close(self) -> None:
         """Nothing held between grabs: each snapshot is its own request."""
 
-    def _fetch(self) -> bytes:
-        deadline = time.monotonic() + self.timeout
+    def _fetch(self, guard: SocketGuard) -> bytes:
         request = urllib.request.Request(self._url, headers={"Accept": "image/jpeg"})
-        with self._opener.open(request, timeout=self.timeout) as response:
+        # The opener is per grab: its connections answer to this grab's guard.
+        opener = guarded_opener(guard, *self._handlers)
+        with opener.open(request, timeout=self.timeout) as response:
             content_type = response.headers.get("Content-Type", "")
             if _plain_content_type(content_type) != "image/jpeg":
-                raise CaptureError(f"Not a JPEG image (got {_plain_content_type(content_type)}).")
+                raise CaptureError(Kind.NOT_JPEG, f"got {_plain_content_type(content_type)}")
             length_header = response.headers.get("Content-Length", "")
             length = int(length_header) if length_header.isdigit() else None
             if length is not None and length > self.max_bytes:
-                raise CaptureError(self._too_large())
-            body = self._read_body(response, deadline)
+                raise self._too_large()
+            body = self._read_body(response)
         # http.client's chunked reads return short data at EOF instead of raising.
         if length is not None and len(body) < length:
-            raise CaptureError(SHORT_READ)
+            raise CaptureError(Kind.SHORT_READ)
         return body
 
-    def _read_body(self, response: IO[bytes], deadline: float) -> bytes:
-        # The socket timeout bounds each read; the deadline bounds a camera that trickles.
+    def _read_body(self, response: IO[bytes]) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while chunk := response.read(_CHUNK):
             total += len(chunk)
             if total > self.max_bytes:
-                raise CaptureError(self._too_large())
+                raise self._too_large()
             chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise CaptureError(TIMED_OUT)
         return b"".join(chunks)
 
-    def _too_large(self) -> str:
-        return f"Image too large (over {self.max_bytes / 1_000_000:g} MB)."
+    def _too_large(self) -> CaptureError:
+        return CaptureError(Kind.TOO_LARGE, f"over {self.max_bytes / 1_000_000:g} MB")
 
-    def _describe(self, exc: BaseException) -> str:
+    def _describe(self, exc: BaseException) -> CaptureError:
         if isinstance(exc, urllib.error.HTTPError):
-            return self._describe_status(exc.code)
+            return describe_status(exc.code)
         reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         if isinstance(reason, http.client.IncompleteRead):
-            return SHORT_READ
+            return CaptureError(Kind.SHORT_READ)
         # Before the shared wording, which would call a reset a generic network error.
         if isinstance(reason, ConnectionResetError | http.client.RemoteDisconnected):
-            return "Connection closed by the camera."
-        common = describe_network_error(exc)
-        if common:
+            return CaptureError(Kind.CONNECTION_CLOSED)
+        common = network_error(exc)
+        if common is not None:
             return common
         if isinstance(reason, ValueError):
-            return "Not a valid snapshot URL."
-        return "Could not fetch the snapshot."
-
-    @staticmethod
-    def _describe_status(code: int) -> str:
-        if code == 401:
-            return AUTH_FAILED
-        if code == 403:
-            return "Access denied (the camera user lacks permission)."
-        if code == 404:
-            return "Snapshot not found (wrong path)."
-        if code in (301, 302, 303, 307, 308):
-            return "Too many redirects."
-        if code >= 500:
-            return f"The camera reported an internal error (HTTP {code})."
-        return f"The camera refused the request (HTTP {code})."
+            return CaptureError(Kind.BAD_URL, message="Not a valid snapshot URL.")
+        return CaptureError(Kind.OTHER, message="Could not fetch the snapshot.")
 
     def _mask(self, exc: BaseException) -> str:
         return mask_text(str(exc), (self._password,))
+
+
+def describe_status(code: int) -> CaptureError:
+    """An HTTP error status from the camera, as a CaptureError."""
+    if code == 401:
+        return CaptureError(Kind.AUTH_FAILED)
+    if code == 403:
+        return CaptureError(Kind.FORBIDDEN)
+    if code == 404:
+        return CaptureError(Kind.NOT_FOUND, message="Snapshot not found (wrong path).")
+    if code in (301, 302, 303, 307, 308):
+        return CaptureError(Kind.TOO_MANY_REDIRECTS)
+    if code >= 500:
+        return CaptureError(Kind.CAMERA_ERROR, f"HTTP {code}")
+    return CaptureError(Kind.REQUEST_REFUSED, f"HTTP {code}")

@@ -3,6 +3,9 @@ grab through the snapshot URI (one HTTP request per frame) or, if it has none, R
 
 Plain SOAP 1.2 over HTTP with a WS-Security UsernameToken (PasswordDigest), parsed with
 xml.etree: three Media (ver10) calls do not justify zeep and its WSDL downloads.
+
+Discovery as a whole has one deadline (`timeout`), and so does each grab: every SOAP call and
+the snapshot fetch go through the same socket guard as the HTTP snapshot source.
 """
 
 from __future__ import annotations
@@ -19,23 +22,28 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from cameras.sources.base import (
-    REFUSED,
-    TIMED_OUT,
-    CaptureError,
-    Grab,
-    Source,
-    describe_network_error,
-)
+from cameras.sources.base import CaptureError, Grab, network_error
+from cameras.sources.base import CaptureErrorKind as Kind
+from cameras.sources.deadline import Deadline, SocketGuard, guarded_opener
 from cameras.sources.http_snapshot import HttpSnapshotSource
 from cameras.sources.rtsp import RtspSource
 from cameras.sources.urls import mask_text, mask_url
 
 log = logging.getLogger(__name__)
 
-AUTH_FAILED = "Authentication failed."
 DEVICE_PATH = "/onvif/device_service"  # fixed by the ONVIF Core spec
 MAX_RESPONSE_BYTES = 2_000_000  # profiles of a 16-channel NVR are ~100 kB
+# The device cannot be reached at all: no point trying the next call.
+UNREACHABLE = frozenset(
+    {
+        Kind.REFUSED,
+        Kind.TIMED_OUT,
+        Kind.UNREACHABLE,
+        Kind.HOST_NOT_FOUND,
+        Kind.NETWORK,
+        Kind.CONNECTION_CLOSED,
+    }
+)
 
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
@@ -72,7 +80,7 @@ class OnvifDevice:
 
 
 class OnvifError(CaptureError):
-    """An ONVIF call failed; the message is plain words."""
+    """An ONVIF call failed; `kind` says how, the message says it in plain words."""
 
 
 def password_digest(nonce: bytes, created: str, password: str) -> str:
@@ -107,19 +115,30 @@ def _envelope(body: str, header: str = "") -> bytes:
 
 
 class _Client:
-    def __init__(self, host: str, port: int, username: str, password: str, timeout: float):
+    """SOAP calls to one device, all bound by `guard` (one deadline for the whole exchange)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        timeout: float,
+        guard: SocketGuard,
+    ):
         self.base = f"http://{_host_for_url(host)}:{port}"
         self.username = username
         self.password = password
         self.timeout = timeout
         self.clock_offset = dt.timedelta()
+        self._guard = guard
         handlers: list[urllib.request.BaseHandler] = []
         if username or password:
             # Some cameras want HTTP Digest on top of (or instead of) WS-Security.
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             passwords.add_password(None, self.base + "/", username, password)
             handlers.append(urllib.request.HTTPDigestAuthHandler(passwords))
-        self._opener = urllib.request.build_opener(*handlers)
+        self._opener = guarded_opener(guard, *handlers)
 
     def call(self, url: str, action: str, body: str, *, secure: bool = True) -> ET.Element:
         """POST one SOAP request; return the Body's first child, or raise OnvifError."""
@@ -132,7 +151,8 @@ class _Client:
             headers={"Content-Type": f'application/soap+xml; charset=utf-8; action="{action}"'},
             method="POST",
         )
-        error: str | None = None
+        error: Kind | None = None
+        failure = ""
         payload = b""
         status = 200
         try:
@@ -143,12 +163,18 @@ class _Client:
             status = exc.code
             payload = exc.read(MAX_RESPONSE_BYTES + 1) if exc.fp else b""
             if status == 401:
-                error = AUTH_FAILED
-        except Exception as exc:  # mapped to plain words
-            error = _describe_network_error(exc)
-            log.info("onvif %s: %s", mask_url(url), mask_text(str(exc), (self.password,)))
+                error = Kind.AUTH_FAILED
+        except Exception as exc:  # mapped to a kind
+            network = network_error(exc)
+            error = network.kind if network is not None else Kind.OTHER
+            failure = str(network or "Could not reach the ONVIF service.")
+            if not self._guard.fired:
+                log.info("onvif %s: %s", mask_url(url), mask_text(str(exc), (self.password,)))
+        # Cut short by the deadline: whatever the cut looked like (EOF, reset, half an answer).
+        if self._guard.fired:
+            raise OnvifError(Kind.TIMED_OUT)
         if error is not None:
-            raise OnvifError(error)
+            raise OnvifError(error, message=failure)
         return self._parse(payload, status, action)
 
     def _parse(self, payload: bytes, status: int, action: str) -> ET.Element:
@@ -162,11 +188,11 @@ class _Client:
         body = root.find("s:Body", NS) if root is not None else None
         if body is None or len(body) == 0:
             if status == 404:
-                raise OnvifError("Not an ONVIF device (no ONVIF service at this address).")
-            raise OnvifError(f"Not an ONVIF device (unreadable answer to {operation}).")
+                raise OnvifError(Kind.NOT_ONVIF, "no ONVIF service at this address")
+            raise OnvifError(Kind.NOT_ONVIF, f"unreadable answer to {operation}")
         fault = body.find("s:Fault", NS)
         if fault is not None:
-            raise OnvifError(_describe_fault(fault, operation))
+            raise _describe_fault(fault, operation)
         return body[0]
 
 
@@ -174,19 +200,17 @@ def _host_for_url(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def _describe_network_error(exc: BaseException) -> str:
-    return describe_network_error(exc) or "Could not reach the ONVIF service."
-
-
-def _describe_fault(fault: ET.Element, operation: str) -> str:
+def _describe_fault(fault: ET.Element, operation: str) -> OnvifError:
     codes = [(v.text or "").strip() for v in fault.iter(f"{{{NS['s']}}}Value")]
     reason = " ".join(t.text or "" for t in fault.iter(f"{{{NS['s']}}}Text")).lower()
     subcodes = {code.rsplit(":", 1)[-1] for code in codes}
     if "NotAuthorized" in subcodes or "FailedAuthentication" in subcodes or "authori" in reason:
-        return AUTH_FAILED
+        return OnvifError(Kind.AUTH_FAILED)
     if "ActionNotSupported" in subcodes:
-        return f"The camera does not support {operation}."
-    return f"The camera refused the ONVIF request {operation}."
+        return OnvifError(Kind.UNSUPPORTED, message=f"The camera does not support {operation}.")
+    return OnvifError(
+        Kind.REQUEST_REFUSED, message=f"The camera refused the ONVIF request {operation}."
+    )
 
 
 def _text(element: ET.Element | None, path: str) -> str | None:
@@ -240,9 +264,19 @@ def discover(
     password: str = "",
     timeout: float = 5,
     profile_token: str | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> OnvifDevice:
-    """Profiles and the stream/snapshot URIs of one profile (the first, unless named)."""
-    client = _Client(host, port, username, password, timeout)
+    """Profiles and the stream/snapshot URIs of one profile (the first, unless named).
+
+    All of it is over within `timeout` seconds (or by `deadline`, when a grab gives one)."""
+    deadline = deadline or Deadline(timeout)
+    with SocketGuard(deadline) as guard:
+        client = _Client(host, port, username, password, timeout, guard)
+        return _discover(client, profile_token)
+
+
+def _discover(client: _Client, profile_token: str | None) -> OnvifDevice:
     device_url = client.base + DEVICE_PATH
 
     # Unauthenticated by spec; lets the UsernameToken's Created match the camera's clock.
@@ -256,7 +290,7 @@ def discover(
         if clock is not None:
             client.clock_offset = clock - dt.datetime.now(dt.UTC).replace(microsecond=0)
     except OnvifError as exc:
-        if str(exc) in (REFUSED, TIMED_OUT) or str(exc).startswith("Not an ONVIF"):
+        if exc.kind in UNREACHABLE or exc.kind == Kind.NOT_ONVIF:
             raise
         # Some cameras want auth even here; carry on with our own clock.
 
@@ -271,7 +305,7 @@ def discover(
         if xaddr:
             media_url = _rebase(xaddr, client.base)
     except OnvifError as exc:
-        if str(exc) in (AUTH_FAILED, REFUSED, TIMED_OUT):
+        if exc.kind in UNREACHABLE or exc.kind == Kind.AUTH_FAILED:
             raise
         # Older firmware without GetCapabilities: the common default path is tried.
 
@@ -279,13 +313,13 @@ def discover(
         client.call(media_url, f"{NS['trt']}/GetProfiles", "<trt:GetProfiles/>")
     )
     if not profiles:
-        raise OnvifError("The camera has no media profiles.")
+        raise OnvifError(Kind.NO_PROFILE, message="The camera has no media profiles.")
     if profile_token is None:
         token = profiles[0].token
     elif any(p.token == profile_token for p in profiles):
         token = profile_token
     else:
-        raise OnvifError("The camera has no profile with that token.")
+        raise OnvifError(Kind.NO_PROFILE, message="The camera has no profile with that token.")
 
     stream_answer = client.call(
         media_url,
@@ -296,7 +330,7 @@ def discover(
     )
     stream_uri = _text(stream_answer, "trt:MediaUri/tt:Uri")
     if not stream_uri:
-        raise OnvifError("The camera gave no stream address.")
+        raise OnvifError(Kind.NO_STREAM, message="The camera gave no stream address.")
 
     snapshot_uri: str | None = None
     try:
@@ -308,7 +342,7 @@ def discover(
         )
         snapshot_uri = _text(snapshot_answer, "trt:MediaUri/tt:Uri")
     except OnvifError as exc:
-        if str(exc) in (REFUSED, TIMED_OUT):
+        if exc.kind in UNREACHABLE:
             raise
         log.info("onvif %s: no snapshot URI (%s); using RTSP", mask_url(media_url), exc)
     return OnvifDevice(profiles, stream_uri, snapshot_uri, token, media_url)
@@ -316,7 +350,9 @@ def discover(
 
 class OnvifSource:
     """An ONVIF camera: discovered on the first grab, then grabbed through its snapshot URI
-    (cheap, the camera encodes the JPEG) or its RTSP stream."""
+    (cheap, the camera encodes the JPEG) or its RTSP stream.
+
+    Each grab, the first with its discovery included, is over within `timeout` seconds."""
 
     def __init__(
         self,
@@ -339,17 +375,22 @@ class OnvifSource:
         self.width = width
         self.height = height
         self.device: OnvifDevice | None = None
-        self._inner: Source | None = None
+        self._inner: HttpSnapshotSource | RtspSource | None = None
 
     def __repr__(self) -> str:
         return f"OnvifSource({self.host!r}, {self.port})"
 
     @property
-    def inner(self) -> Source | None:
+    def deadline_s(self) -> float:
+        return self.timeout
+
+    @property
+    def inner(self) -> HttpSnapshotSource | RtspSource | None:
         """The snapshot or RTSP source grabs go through, once discovered."""
         return self._inner
 
     def grab(self) -> Grab:
+        deadline = Deadline(self.timeout)
         if self._inner is None:
             self.device = discover(
                 self.host,
@@ -358,11 +399,12 @@ class OnvifSource:
                 self._password,
                 self.timeout,
                 self.profile_token,
+                deadline=deadline,
             )
             self._inner = self._source_for(self.device)
-        return self._inner.grab()
+        return self._inner.grab_within(deadline)
 
-    def _source_for(self, device: OnvifDevice) -> Source:
+    def _source_for(self, device: OnvifDevice) -> HttpSnapshotSource | RtspSource:
         if device.snapshot_uri:
             return HttpSnapshotSource(
                 device.snapshot_uri,
@@ -376,6 +418,7 @@ class OnvifSource:
             password=self._password,
             open_timeout=self.timeout,
             read_timeout=self.timeout,
+            deadline=self.timeout,
             width=self.width,
             height=self.height,
         )

@@ -7,9 +7,9 @@ from django.utils import timezone
 from analytics.condition import Level
 from analytics.decision import State
 from analytics.models import ConditionReading
-from cameras.models import CaptureClock
 from publishing.models import PublishTarget
 from tests.api.conftest import SECRETS
+from tests.factories import live_worker
 
 
 def test_it_answers_status_with_the_same_body_as_the_status_page(api, secret_camera):
@@ -44,11 +44,11 @@ def test_it_keeps_secrets_out_of_status(api, secret_camera):
 
 
 def test_it_answers_health(api, db):
-    CaptureClock.objects.create(pk=1, last_tick_at=timezone.now())
+    live_worker()
     response = api.get("/api/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert set(response.json()["checks"]) == {"database", "worker", "disk"}
+    assert set(response.json()["checks"]) == {"database", "worker", "capture", "disk"}
     assert "no-cache" in response["Cache-Control"]
 
 

@@ -5,7 +5,7 @@ from io import StringIO
 from django.core.management import call_command
 from django_q.brokers import get_broker
 
-from cameras.models import Camera, CaptureClock
+from cameras.models import Camera
 
 
 def test_it_creates_one_demo_camera_when_there_is_none(db):
@@ -23,13 +23,8 @@ def test_it_leaves_existing_cameras_alone(camera):
     assert list(Camera.objects.all()) == [camera]
 
 
-def test_it_queues_a_capture_shift_and_forgets_stale_claims(db):
-    from django.utils import timezone
-
-    CaptureClock.objects.create(pk=1, covered_until=timezone.now())
+def test_it_queues_nothing_capture_runs_in_the_worker(db):
     broker = get_broker()
     broker.purge_queue()
     call_command("demo", stdout=StringIO())
-    assert CaptureClock.get().covered_until is None
-    assert broker.queue_size() == 1
-    broker.purge_queue()
+    assert broker.queue_size() == 0

@@ -14,9 +14,10 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from cameras.models import Camera, CaptureClock, SourceKind
-from publishing.management.commands import doctor as doctor_module
+from cameras.models import Camera, SourceKind
+from imgserv_site.management.commands import doctor as doctor_module
 from publishing.models import PublishTarget, TargetKind
+from tests.factories import live_worker
 
 PASSWORD = "doctor-pw-5c1d0e"
 
@@ -45,7 +46,7 @@ def closed_port() -> int:
 @pytest.fixture
 def healthy(camera, settings, monkeypatch) -> Camera:
     """A demo camera, a worker that ticked just now, a synchronised clock, safe settings."""
-    CaptureClock.objects.update_or_create(pk=1, defaults={"last_tick_at": timezone.now()})
+    live_worker()
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "cams.lan", "192.168.1.20"]
     settings.SESSION_COOKIE_SECURE = False
@@ -103,13 +104,13 @@ def test_it_fails_on_a_pending_migration(healthy):
     assert f"1 pending: {'.'.join(leaf)}" in line(output, "migrations")
 
 
-def test_it_fails_when_no_worker_has_ticked_lately(healthy, settings):
-    settings.WORKER_STALE_AFTER_SECONDS = 180
-    stale = timezone.now() - dt.timedelta(minutes=10)
-    CaptureClock.objects.filter(pk=1).update(last_tick_at=stale)
+def test_it_fails_when_no_worker_has_beat_lately(healthy, settings):
+    settings.WORKER_STALE_AFTER_SECONDS = 15
+    live_worker(timezone.now() - dt.timedelta(minutes=10))
     code, output = doctor()
     assert code == 1
-    assert "last seen 600 s ago; is `manage.py qcluster` running?" in line(output, "worker")
+    expected = "0 workers running, last seen 600 s ago; is `manage.py worker` running?"
+    assert expected in line(output, "worker")
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django_q.tasks import async_task
 
-from cameras.models import Camera, CaptureClock, SourceKind
+from cameras.models import Camera, SourceKind
 
 
 class Command(BaseCommand):
     help = (
-        "Create a demo camera (a generated road scene) when there is no camera, and start "
-        "capturing right away instead of at the scheduler's first tick."
+        "Create a demo camera (a generated road scene) when there is no camera; the worker's "
+        "capture service starts on it as soon as it is up."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -32,8 +31,4 @@ class Command(BaseCommand):
                 frames_per_sequence=10,
             )
             self.stdout.write("Created the demo camera (1 min updates, 10 frames).")
-        # Run before the worker starts: forget shifts claimed by a worker that is gone, so
-        # capture starts now rather than when that dead shift would have ended.
-        CaptureClock.objects.update(covered_until=None)
-        async_task("cameras.tasks.capture_shift", group="capture")
         self.stdout.write("Capture starts as soon as the worker is up.")

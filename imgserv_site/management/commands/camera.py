@@ -1,6 +1,6 @@
 """`manage.py camera add|update|list|remove|check|capture`.
 
-It lives in the sequences app because a camera's options include its sequence settings, and
+It lives in imgserv_site because a camera's options include its sequence settings, and
 cameras may not import sequences.
 """
 

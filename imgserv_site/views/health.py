@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from sequences.health import run_checks
+from imgserv_site.health import run_checks
 
 
 @require_GET

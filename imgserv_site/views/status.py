@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +11,9 @@ from rest_framework.views import APIView
 
 from analytics.service import current_conditions
 from cameras.models import Camera
+from imgserv_site.health import run_checks
+from publishing.models import publish_state
 from sequences.choices import OutputFormat
-from sequences.health import run_checks
 from sequences.models import Sequence
 
 
@@ -78,13 +78,9 @@ def conditions_status(camera: Camera) -> dict[str, Any]:
     }
 
 
-# Sections that apps above this one add to /status (publishing adds "publishing"), so the
-# view can show them without importing upward.
-EXTRA_SECTIONS: dict[str, Callable[[], Any]] = {}
-
-
 class StatusView(APIView):
-    """Per camera: health, last frame, last sequence; the installation's checks; the version."""
+    """Per camera: health, last frame, last sequence; the installation's checks; the version;
+    each publish target's state."""
 
     def get(self, request: Request) -> Response:
         cameras = Camera.objects.select_related("sequence_settings").annotate(
@@ -98,6 +94,6 @@ class StatusView(APIView):
                 "healthy": all(c["ok"] for c in checks.values()),
                 "checks": checks,
                 "cameras": [camera_status(c) for c in cameras],
-                **{name: section() for name, section in EXTRA_SECTIONS.items()},
+                "publishing": publish_state(),
             }
         )

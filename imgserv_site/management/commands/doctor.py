@@ -1,7 +1,7 @@
 """`manage.py doctor`: check the installation and print one line per finding.
 
 ✓ fine, ! worth a look (does not fail), ✗ a problem: the command then exits 1. It lives in
-publishing because it checks publish targets too, and publishing may import every app.
+imgserv_site because it checks every app's part of the installation, publish targets too.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from cameras.configure import check as check_camera
 from cameras.models import Camera
+from imgserv_site.health import check_database, check_disk, check_worker
 from publishing.models import PublishTarget, TargetKind
 from publishing.tasks import transport_for
 from publishing.transports import COMMAND_TIMEOUT, RsyncTransport, TransportError, run
-from sequences.health import check_database, check_disk, check_worker
 
 # The camera sources give up each network step after 5 s; this bounds the whole check.
 CAMERA_TIMEOUT_S = 12.0
@@ -65,7 +65,7 @@ def fail(name: str, detail: str) -> Finding:
 
 
 def from_check(name: str, result: Any) -> Finding:
-    """sequences.health's {ok, detail} as a finding."""
+    """imgserv_site.health's {ok, detail} as a finding."""
     return Finding(name, Level.OK if result["ok"] else Level.FAIL, result["detail"])
 
 
@@ -88,7 +88,7 @@ def migrations() -> Finding:
 def worker() -> Finding:
     result = check_worker()
     if not result["ok"]:
-        return fail("worker", f"{result['detail']}; is `manage.py qcluster` running?")
+        return fail("worker", f"{result['detail']}; is `manage.py worker` running?")
     return from_check("worker", result)
 
 

@@ -19,15 +19,16 @@ from rest_framework.views import APIView
 from analytics.labelling import agreement_body
 from analytics.views import current_payload, history_payload
 from cameras.models import Camera
-from sequences.api.serializers import (
+from imgserv_site.api.serializers import (
     AgreementSerializer,
     CameraSerializer,
     HealthSerializer,
     HistoryQuerySerializer,
     SequenceSerializer,
 )
-from sequences.health import run_checks
-from sequences.views.status import EXTRA_SECTIONS, StatusView, sequence_status
+from imgserv_site.health import run_checks
+from imgserv_site.views.status import StatusView, sequence_status
+from publishing.models import publish_state
 
 
 class CameraList(generics.ListAPIView[Camera]):
@@ -121,6 +122,4 @@ class PublishingView(APIView):
     )
     def get(self, request: Request) -> Response:
         """Publish state per target (no hosts, users or paths); empty without publishing."""
-        # Through the registry /status uses, so that sequences never imports publishing.
-        section = EXTRA_SECTIONS.get("publishing")
-        return Response(section() if section else [])
+        return Response(publish_state())

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from sequences.api import views
-from sequences.api.docs import DocsView
+from imgserv_site.api import views
+from imgserv_site.api.docs import DocsView
 
 app_name = "api"
 
