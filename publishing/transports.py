@@ -11,11 +11,13 @@ bundle or the new one. Nothing under `current` is ever deleted by a sync; old re
 removed only once three newer ones exist.
 
 Every ssh, rsync and ssh-keygen call goes through `run()`, which sets timeouts and turns
-failures into plain words; the key path and the server's address stay out of those words.
+failures into a `TransportError` of one kind, in plain words; the key path and the server's
+address stay out of those words. Code branches on `.kind`, never on the text.
 """
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import os
 import re
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from django.db import models
 from django.utils import timezone
 
 KEEP_RELEASES = 3
@@ -39,12 +42,59 @@ COMMAND_TIMEOUT = 60
 GATE_PATH = "/usr/local/lib/imgserv/publish-gate"
 
 
+class TransportErrorKind(models.TextChoices):
+    """What went wrong, for code to branch on; each label is the operator's sentence."""
+
+    NOT_TRUSTED = (
+        "not_trusted",
+        "No host key is pinned for this target: run `manage.py publish trust NAME`.",
+    )
+    HOST_KEY_MISMATCH = (
+        "host_key_mismatch",
+        "The server's host key has changed (or is not the pinned one), so the connection "
+        "was refused. If the server was reinstalled on purpose, check its new fingerprint "
+        "and run `manage.py publish trust NAME` again.",
+    )
+    KEY_REFUSED = "key_refused", "The server refused the key (is it in authorized_keys?)."
+    KEY_MISSING = "key_missing", "The private key file is missing (see `publish keygen`)."
+    PERMISSION_DENIED = (
+        "permission_denied",
+        "The server denied writing the bundle folder (permission denied): the SSH user "
+        "needs write access to it.",
+    )
+    DISK_FULL = "disk_full", "The server's disk is full."
+    REFUSED = "refused", "The server refused the connection: is its SSH server running?"
+    TIMED_OUT = "timed_out", "The server did not answer (connection timed out)."
+    UNREACHABLE = "unreachable", "The server cannot be reached (no route to host)."
+    HOST_NOT_FOUND = "host_not_found", "The server's host name could not be resolved."
+    CONNECTION_CLOSED = "connection_closed", "The server closed the connection."
+    GATE_REFUSED = "gate_refused", "The server's publish gate refused the command."
+    NOT_SSH = "not_ssh", "The server offered no host key (is it an SSH server?)."
+    NOT_INSTALLED = "not_installed", "A program publishing needs is not installed here."
+    WRITE_FAILED = "write_failed", "Could not write the bundle folder."
+    FAILED = "failed", "Publishing failed."
+
+
+Kind = TransportErrorKind
+
+
 class TransportError(Exception):
-    """A publish failed; the message is plain words for the operator, with no secrets."""
+    """A publish failed. `kind` says how, for code to branch on; the message is plain words
+    for the operator, with no secrets, made from the kind (`message=` words it with detail).
+    """
+
+    kind: TransportErrorKind
+
+    def __init__(self, kind: TransportErrorKind, *, message: str = "") -> None:
+        self.kind = kind
+        super().__init__(message or str(kind.label))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.kind.value, str(self)))
 
 
-class HostKeyChanged(TransportError):
-    pass
+def _rebuild(cls: type[TransportError], kind: str, message: str) -> TransportError:
+    return cls(TransportErrorKind(kind), message=message)
 
 
 @dataclass(frozen=True)
@@ -68,41 +118,55 @@ def run(argv: list[str], timeout: float, stdin: str | None = None) -> str:
             argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
         )
     except FileNotFoundError as exc:
-        raise TransportError(f"{argv[0]} is not installed on this server.") from exc
+        message = f"{argv[0]} is not installed on this server."
+        raise TransportError(Kind.NOT_INSTALLED, message=message) from exc
     except subprocess.TimeoutExpired as exc:
-        raise TransportError(
-            f"{argv[0]} got no answer within {timeout:.0f} s; the server may be down or slow."
-        ) from exc
+        message = f"{argv[0]} got no answer within {timeout:.0f} s; the server may be down or slow."
+        raise TransportError(Kind.TIMED_OUT, message=message) from exc
     if done.returncode != 0:
-        raise TransportError(explain(argv[0], done.returncode, done.stderr))
+        raise explain(argv[0], done.returncode, done.stderr)
     return done.stdout
 
 
-def explain(program: str, code: int, stderr: str) -> str:
-    """ssh and rsync errors as an operator should read them."""
+# ssh's and rsync's own words, most specific first. A bare "Permission denied" is a remote
+# file or folder the SSH user may not write ("mkdir ... failed: Permission denied (13)");
+# only when ssh names the authentication methods it tried ("Permission denied (publickey).")
+# was the key refused.
+_SIGNS: list[tuple[re.Pattern[str], TransportErrorKind]] = [
+    (
+        re.compile(r"remote host identification has changed|host key verification failed"),
+        Kind.HOST_KEY_MISMATCH,
+    ),
+    (
+        re.compile(r"permission denied \([a-z-]+(,[a-z-]+)*\)|too many authentication failures"),
+        Kind.KEY_REFUSED,
+    ),
+    (re.compile(r"no such identity"), Kind.KEY_MISSING),
+    (re.compile(r"publish-gate:"), Kind.GATE_REFUSED),
+    (re.compile(r"no space left|disk quota exceeded"), Kind.DISK_FULL),
+    (
+        re.compile(r"permission denied|read-only file system|operation not permitted"),
+        Kind.PERMISSION_DENIED,
+    ),
+    (re.compile(r"connection refused"), Kind.REFUSED),
+    (re.compile(r"timed out|timeout in data send/receive"), Kind.TIMED_OUT),
+    (re.compile(r"no route to host|network is unreachable"), Kind.UNREACHABLE),
+    (re.compile(r"could not resolve hostname"), Kind.HOST_NOT_FOUND),
+    (re.compile(r"connection closed|connection reset|broken pipe"), Kind.CONNECTION_CLOSED),
+]
+
+
+def explain(program: str, code: int, stderr: str) -> TransportError:
+    """A failed ssh or rsync run as a TransportError: its kind, in an operator's words."""
     text = stderr.lower()
-    if "remote host identification has changed" in text or "key verification failed" in text:
-        return (
-            "The server's host key has changed (or is not the pinned one), so the connection "
-            "was refused. If the server was reinstalled on purpose, check its new fingerprint "
-            "and run `manage.py publish trust NAME` again."
-        )
-    known = [
-        ("connection refused", "The server refused the connection: is its SSH server running?"),
-        ("connection timed out", "The server did not answer (connection timed out)."),
-        ("no route to host", "The server cannot be reached (no route to host)."),
-        ("could not resolve hostname", "The server's host name could not be resolved."),
-        ("permission denied", "The server refused the key (is it in authorized_keys?)."),
-        ("no such identity", "The private key file is missing (see `publish keygen`)."),
-        ("connection closed", "The server closed the connection."),
-        ("no space left", "The server's disk is full."),
-        ("publish-gate:", "The server's publish gate refused the command: " + _gate(stderr)),
-    ]
-    for needle, words in known:
-        if needle in text:
-            return words
+    for sign, kind in _SIGNS:
+        if sign.search(text):
+            if kind == Kind.GATE_REFUSED:
+                words = f"{str(kind.label).removesuffix('.')}: {_gate(stderr)}"
+                return TransportError(kind, message=words)
+            return TransportError(kind)
     last = (stderr.strip().splitlines() or [""])[-1][:200]
-    return f"{program} failed (exit {code}): {last}".strip()
+    return TransportError(Kind.FAILED, message=f"{program} failed (exit {code}): {last}".strip())
 
 
 def _gate(stderr: str) -> str:
@@ -135,7 +199,8 @@ class DirectoryTransport:
             copied = self._copy(bundle, self.root / "releases" / release)
             switch_local(self.root, release)
         except OSError as exc:
-            raise TransportError(f"Could not write the bundle folder: {exc.strerror}.") from exc
+            message = f"Could not write the bundle folder: {exc.strerror}."
+            raise TransportError(local_kind(exc), message=message) from exc
         return Upload(release=release, bytes_sent=copied)
 
     def _copy(self, bundle: Path, target: Path) -> int:
@@ -154,6 +219,14 @@ class DirectoryTransport:
             os.chmod(dest, 0o644)
             copied += dest.stat().st_size
         return copied
+
+
+def local_kind(exc: OSError) -> TransportErrorKind:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return Kind.PERMISSION_DENIED
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Kind.DISK_FULL
+    return Kind.WRITE_FAILED
 
 
 def switch_local(root: Path, release: str) -> None:
@@ -217,11 +290,9 @@ class RsyncTransport:
 
     def publish(self, bundle: Path) -> Upload:
         if not self.endpoint.known_hosts.is_file() or not self.endpoint.known_hosts.read_text():
-            raise TransportError(
-                "No host key is pinned for this target: run `manage.py publish trust NAME`."
-            )
+            raise TransportError(Kind.NOT_TRUSTED)
         if not Path(self.endpoint.identity_file).is_file():
-            raise TransportError("The private key file is missing (see `publish keygen`).")
+            raise TransportError(Kind.KEY_MISSING)
         release = new_release_name()
         stats = run(self.rsync_argv(bundle, release), timeout=UPLOAD_TIMEOUT)
         command = switch_command(self.remote_path, release)
@@ -257,7 +328,7 @@ def keyscan(host: str, port: int) -> str:
     out = run(["ssh-keyscan", "-T", str(CONNECT_TIMEOUT), "-p", str(port), host], timeout=30)
     lines = [line for line in out.splitlines() if line and not line.startswith("#")]
     if not lines:
-        raise TransportError("The server offered no host key (is it an SSH server?).")
+        raise TransportError(Kind.NOT_SSH)
     return "\n".join(lines) + "\n"
 
 

@@ -21,3 +21,4 @@ def ensure_cleanup_schedule(**kwargs: Any) -> None:
     from cameras.schedules import ensure_schedule
 
     ensure_schedule("cleanup", "sequences.tasks.cleanup", minutes=10)
+    ensure_schedule("hold-disk", "sequences.tasks.hold_disk", minutes=1)

@@ -1,12 +1,14 @@
-"""What storage to free: old sequences, frames no kept sequence needs, and whatever it takes to
-stay under the disk quota. Planning is separate from deleting so `cleanup --dry-run` can show
-exactly what a real run would do."""
+"""What storage to free: old sequences, frames no kept sequence needs, whatever it takes to stay
+under the disk quota *and* above the free-space floor, and media that lost their row (or rows
+that lost their file) in a crash. Planning is separate from deleting so `cleanup --dry-run`
+can show exactly what a real run would do."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,13 +74,25 @@ def plan_retention(now: dt.datetime) -> Plan:
     return Plan(sequences=old_sequences, frames=old_frames)
 
 
-def plan_quota(plan: Plan) -> Plan:
-    """Add the oldest frames, then the oldest sequences (never a camera's latest), until what
-    remains fits the quota."""
+def free_bytes() -> int:
+    return shutil.disk_usage(settings.MEDIA_ROOT).free
+
+
+def excess_bytes(plan: Plan) -> int:
+    """How much more to free after `plan`: over the quota (MEDIA_QUOTA_MB, 0 for none), or
+    under the free-space floor (MIN_FREE_DISK_MB), whichever is further off."""
     quota = settings.MEDIA_QUOTA_MB * 2**20
-    if not quota:
-        return plan
-    excess = stored_bytes() - plan.bytes - quota
+    over_quota = stored_bytes() - plan.bytes - quota if quota else 0
+    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    under_floor = settings.MIN_FREE_DISK_MB * 2**20 - (free_bytes() + plan.bytes)
+    return max(over_quota, under_floor)
+
+
+def plan_quota(plan: Plan) -> Plan:
+    """Add the oldest frames, then the oldest sequences (never a camera's latest, nor the
+    frames its next build needs), until what remains fits the quota and leaves the disk its
+    free-space floor."""
+    excess = excess_bytes(plan)
     if excess <= 0:
         return plan
     latest = {
@@ -108,6 +122,72 @@ def oldest_frames(skip: set[int], needed_by: set[int]) -> Iterable[Frame]:
 
 def plan_cleanup(now: dt.datetime) -> Plan:
     return plan_quota(plan_retention(now))
+
+
+# A file this young may belong to a frame whose row is being written right now.
+ORPHAN_AGE = dt.timedelta(minutes=10)
+MEDIA_FOLDERS = ("frames", "sequences")
+
+
+@dataclass
+class Orphans:
+    """What a crash can leave: files no row points at, rows whose file is gone."""
+
+    files: list[Path] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    sequences: list[Sequence] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        return len(self.files) + len(self.frames) + len(self.sequences)
+
+
+def find_orphans(now: dt.datetime) -> Orphans:
+    root = Path(settings.MEDIA_ROOT)
+    known = set(Frame.objects.values_list("file", flat=True))
+    for files in Sequence.objects.values_list("gif", "mp4", "webp"):
+        known.update(f for f in files if f)
+    cutoff = (now - ORPHAN_AGE).timestamp()
+    found = Orphans()
+    for path in media_files(root):
+        try:
+            old = path.stat().st_mtime < cutoff
+        except FileNotFoundError:
+            continue
+        if old and path.relative_to(root).as_posix() not in known:
+            found.files.append(path)
+    for frame in Frame.objects.only("pk", "file").iterator(chunk_size=1000):
+        if not (root / frame.file).is_file():
+            found.frames.append(frame)
+    for sequence in Sequence.objects.all():
+        if not (root / sequence.gif).is_file():
+            found.sequences.append(sequence)
+    return found
+
+
+def media_files(root: Path) -> Iterator[Path]:
+    for folder in MEDIA_FOLDERS:
+        for path in (root / folder).rglob("*"):
+            if path.is_file() and path.suffix != ".tmp":  # temps: remove_stale_temp_files
+                yield path
+
+
+def remove_orphans(orphans: Orphans) -> int:
+    for path in orphans.files:
+        path.unlink(missing_ok=True)
+    Frame.objects.filter(pk__in=[f.pk for f in orphans.frames]).delete()
+    for sequence in orphans.sequences:
+        files = sequence.files()
+        sequence.delete()
+        remove_files(files)
+    if orphans.items:
+        log.warning(
+            "cleanup removed %d files without a row, %d frames and %d sequences without a file",
+            len(orphans.files),
+            len(orphans.frames),
+            len(orphans.sequences),
+        )
+    return orphans.items
 
 
 # Temp files of a write that was killed (power cut, SIGKILL) are swept once surely abandoned.

@@ -10,7 +10,16 @@ from cameras.models import Camera
 from sequences.builder import BuildError
 from sequences.builder import build_sequence as build
 from sequences.models import SequenceSettings
-from sequences.retention import apply_plan, plan_cleanup, remove_stale_temp_files
+from sequences.retention import (
+    Plan,
+    apply_plan,
+    excess_bytes,
+    find_orphans,
+    plan_cleanup,
+    plan_quota,
+    remove_orphans,
+    remove_stale_temp_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,4 +44,14 @@ def cleanup() -> str:
     now = timezone.now()
     freed = apply_plan(plan_cleanup(now))
     temps = remove_stale_temp_files(now)
-    return f"freed {freed} bytes and {temps} abandoned temp files"
+    orphans = remove_orphans(find_orphans(now))
+    return f"freed {freed} bytes, {temps} abandoned temp files and {orphans} orphans"
+
+
+def hold_disk() -> str:
+    """Every minute, and whether frames are being stored or not: a full disk stops capture
+    from storing anything, and this is what frees it."""
+    if excess_bytes(Plan()) <= 0:
+        return "within quota and free-space floor"
+    freed = apply_plan(plan_quota(Plan()))
+    return f"freed {freed} bytes"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cameras.capture import validate_jpeg
-from cameras.sources.base import CaptureError
+from cameras.sources.base import CaptureError, CaptureErrorKind
 from cameras.sources.http_snapshot import HttpSnapshotSource, jpeg_size
 from tests.rig.silent_server import SilentServer
 from tests.rig.snapshot_server import SnapshotServer, make_jpeg
@@ -45,6 +45,7 @@ def test_it_reports_a_wrong_password_in_plain_words(
     with pytest.raises(CaptureError) as info:
         snapshot(snapshot_camera, "/ISAPI/Streaming/channels/1/picture", wrong).grab()
     assert str(info.value) == "Authentication failed."
+    assert info.value.kind == CaptureErrorKind.AUTH_FAILED
     leak_check(wrong, info.value)
 
 
@@ -60,20 +61,23 @@ def test_it_never_leaks_a_password_given_in_the_url(snapshot_camera, leak_check)
 def test_it_reports_a_closed_port(silent_server: SilentServer) -> None:
     port = silent_server.port
     silent_server.stop()
-    with pytest.raises(CaptureError, match=r"^Host unreachable \(connection refused\)\.$"):
+    with pytest.raises(CaptureError, match=r"^Host unreachable \(connection refused\)\.$") as info:
         HttpSnapshotSource(f"http://127.0.0.1:{port}/picture", password="x").grab()
+    assert info.value.kind == CaptureErrorKind.REFUSED
 
 
 def test_it_times_out_on_a_camera_that_never_answers(silent_server: SilentServer) -> None:
     started = time.perf_counter()
-    with pytest.raises(CaptureError, match=r"^Timed out\.$"):
+    with pytest.raises(CaptureError, match=r"^Timed out\.$") as info:
         HttpSnapshotSource(silent_server.url("http", "/picture"), timeout=1).grab()
+    assert info.value.kind == CaptureErrorKind.TIMED_OUT
     assert time.perf_counter() - started < 2
 
 
 def test_it_refuses_a_web_page(snapshot_camera, camera_password) -> None:
-    with pytest.raises(CaptureError, match=r"^Not a JPEG image \(got text/html\)\.$"):
+    with pytest.raises(CaptureError, match=r"^Not a JPEG image \(got text/html\)\.$") as info:
         snapshot(snapshot_camera, "/login.html", camera_password).grab()
+    assert info.value.kind == CaptureErrorKind.NOT_JPEG
 
 
 def test_it_passes_a_truncated_jpeg_on_for_validation(snapshot_camera, camera_password) -> None:
@@ -85,8 +89,9 @@ def test_it_passes_a_truncated_jpeg_on_for_validation(snapshot_camera, camera_pa
 
 
 def test_it_reports_a_connection_closed_mid_image(snapshot_camera, camera_password) -> None:
-    with pytest.raises(CaptureError, match=r"^Connection closed before the whole image"):
+    with pytest.raises(CaptureError, match=r"^Connection closed before the whole image") as info:
         snapshot(snapshot_camera, "/short.jpg", camera_password).grab()
+    assert info.value.kind == CaptureErrorKind.SHORT_READ
 
 
 def test_it_follows_a_redirect_with_its_credentials(snapshot_camera, camera_password) -> None:
@@ -95,20 +100,23 @@ def test_it_follows_a_redirect_with_its_credentials(snapshot_camera, camera_pass
 
 def test_it_stops_a_redirect_loop(snapshot_camera, camera_password) -> None:
     before = len(snapshot_camera.requests)
-    with pytest.raises(CaptureError, match=r"^Too many redirects\.$"):
+    with pytest.raises(CaptureError, match=r"^Too many redirects\.$") as info:
         snapshot(snapshot_camera, "/loop", camera_password).grab()
+    assert info.value.kind == CaptureErrorKind.TOO_MANY_REDIRECTS
     assert len(snapshot_camera.requests) - before < 10
 
 
 def test_it_refuses_an_image_over_the_size_limit(snapshot_camera, camera_password) -> None:
     source = snapshot(snapshot_camera, "/cgi-bin/snapshot.cgi", camera_password, max_bytes=1000)
-    with pytest.raises(CaptureError, match=r"^Image too large"):
+    with pytest.raises(CaptureError, match=r"^Image too large \(over 0\.001 MB\)\.$") as info:
         source.grab()
+    assert info.value.kind == CaptureErrorKind.TOO_LARGE
 
 
 def test_it_reports_a_wrong_path(snapshot_camera, camera_password) -> None:
-    with pytest.raises(CaptureError, match=r"^Snapshot not found \(wrong path\)\.$"):
+    with pytest.raises(CaptureError, match=r"^Snapshot not found \(wrong path\)\.$") as info:
         snapshot(snapshot_camera, "/nope.jpg", camera_password).grab()
+    assert info.value.kind == CaptureErrorKind.NOT_FOUND
 
 
 def test_it_reads_the_size_from_the_jpeg_header() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import time
 
 import pytest
 
-from cameras.sources.base import CaptureError
+from cameras.sources.base import CaptureError, CaptureErrorKind
 from cameras.sources.http_snapshot import HttpSnapshotSource
 from cameras.sources.onvif import OnvifSource, Profile, discover, password_digest
 from cameras.sources.rtsp import RtspSource
@@ -34,8 +35,9 @@ def test_it_asks_for_the_chosen_profile(make_onvif_device, camera_password) -> N
     device = make_onvif_device()
     found = discover("127.0.0.1", device.port, "admin", camera_password, 2, "Profile_2")
     assert found.profile_token == "Profile_2"
-    with pytest.raises(CaptureError, match="no profile with that token"):
+    with pytest.raises(CaptureError, match="no profile with that token") as info:
         discover("127.0.0.1", device.port, "admin", camera_password, 2, "Profile_9")
+    assert info.value.kind == CaptureErrorKind.NO_PROFILE
 
 
 def test_it_follows_the_camera_clock(make_onvif_device, camera_password) -> None:
@@ -79,6 +81,7 @@ def test_it_reports_a_wrong_password_in_plain_words(
     with pytest.raises(CaptureError) as info:
         source.grab()
     assert str(info.value) == "Authentication failed."
+    assert info.value.kind == CaptureErrorKind.AUTH_FAILED
     assert device.auth_failures >= 1
     leak_check(wrong, info.value)
 
@@ -86,18 +89,25 @@ def test_it_reports_a_wrong_password_in_plain_words(
 def test_it_reports_a_closed_port(silent_server: SilentServer) -> None:
     port = silent_server.port
     silent_server.stop()
-    with pytest.raises(CaptureError, match=r"^Host unreachable \(connection refused\)\.$"):
+    with pytest.raises(CaptureError, match=r"^Host unreachable \(connection refused\)\.$") as info:
         discover("127.0.0.1", port, "admin", "x", timeout=1)
+    assert info.value.kind == CaptureErrorKind.REFUSED
 
 
 def test_it_times_out_on_a_device_that_never_answers(silent_server: SilentServer) -> None:
-    with pytest.raises(CaptureError, match=r"^Timed out\.$"):
+    started = time.monotonic()
+    with pytest.raises(CaptureError, match=r"^Timed out\.$") as info:
         discover("127.0.0.1", silent_server.port, "admin", "x", timeout=1)
+    assert info.value.kind == CaptureErrorKind.TIMED_OUT
+    # One deadline for the whole discovery, not one per SOAP call.
+    assert time.monotonic() - started < 1.5
+    assert silent_server.accepted == 1
 
 
 def test_it_reports_a_server_that_is_not_onvif(snapshot_camera) -> None:
-    with pytest.raises(CaptureError, match=r"^Not an ONVIF device"):
+    with pytest.raises(CaptureError, match=r"^Not an ONVIF device") as info:
         discover("127.0.0.1", snapshot_camera.port, "admin", "x", timeout=1)
+    assert info.value.kind == CaptureErrorKind.NOT_ONVIF
 
 
 def test_it_computes_the_ws_security_digest() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cameras.capture import validate_jpeg
-from cameras.sources.base import CaptureError, Grab
+from cameras.sources.base import CaptureError, CaptureErrorKind, Grab
 from cameras.sources.rtsp import RtspSource
 from cameras.sources.urls import mask_text, mask_url, split_credentials, with_credentials
 from tests.conftest import testdata as shared_testdata
@@ -84,6 +84,7 @@ def test_it_reports_a_wrong_password_in_plain_words(
     with pytest.raises(CaptureError) as info:
         src.grab()
     assert str(info.value) == "Authentication failed."
+    assert info.value.kind == CaptureErrorKind.AUTH_FAILED
     leak_check(wrong, info.value)
     assert "rtsp://" not in str(info.value)
 
@@ -111,17 +112,19 @@ def test_it_reports_a_closed_port(silent_server: SilentServer) -> None:
     port = silent_server.port
     silent_server.stop()  # nothing listens there now
     started = time.perf_counter()
-    with pytest.raises(CaptureError, match=r"^Host unreachable \(connection refused\)\.$"):
+    with pytest.raises(CaptureError, match=r"^Host unreachable \(connection refused\)\.$") as info:
         RtspSource(f"rtsp://127.0.0.1:{port}/stream0", password="x").grab()
+    assert info.value.kind == CaptureErrorKind.REFUSED
     assert time.perf_counter() - started < 1
 
 
 def test_it_times_out_on_a_camera_that_never_answers(silent_server: SilentServer) -> None:
     src = RtspSource(silent_server.url(), password="x", open_timeout=1.5, read_timeout=1.5)
     started = time.perf_counter()
-    with pytest.raises(CaptureError, match=r"^Timed out\.$"):
+    with pytest.raises(CaptureError, match=r"^Timed out\.$") as info:
         src.grab()
     elapsed = time.perf_counter() - started
+    assert info.value.kind == CaptureErrorKind.TIMED_OUT
     assert silent_server.accepted == 1
     assert 1.4 < elapsed < 2.5
 
@@ -166,6 +169,7 @@ def test_it_reports_a_stream_that_stops_mid_burst_then_recovers(make_rtsp_camera
             src.grab()
         # The held session ended, the one reconnect was refused: either is a plain answer.
         assert str(info.value) in ("Host unreachable (connection refused).", "Stream ended.")
+        assert info.value.kind in (CaptureErrorKind.REFUSED, CaptureErrorKind.STREAM_ENDED)
         camera.start()
         assert src.grab().width == 640
         assert src.opens == 2
@@ -176,8 +180,9 @@ def test_it_reports_a_stream_that_stops_mid_burst_then_recovers(make_rtsp_camera
 def test_it_reports_a_server_that_is_not_a_video_stream(snapshot_camera) -> None:
     # An HTTP server answering RTSP requests: FFmpeg cannot make sense of it.
     src = RtspSource(f"rtsp://127.0.0.1:{snapshot_camera.port}/stream0")
-    with pytest.raises(CaptureError, match=r"^Not a video stream\.$"):
+    with pytest.raises(CaptureError, match=r"^Not a video stream\.$") as info:
         src.grab()
+    assert info.value.kind == CaptureErrorKind.NO_STREAM
 
 
 def test_it_keeps_the_password_off_every_command_line(source: RtspSource, camera_password) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from publishing.transports import DirectoryTransport, TransportError
+from publishing.transports import DirectoryTransport, TransportError, TransportErrorKind
 
 
 def bundle(folder: Path, version: str) -> Path:
@@ -48,5 +48,6 @@ def test_it_keeps_the_last_three_releases(tmp_path):
 def test_it_says_when_the_folder_cannot_be_written(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(TransportError, match="Could not write the bundle folder"):
+    with pytest.raises(TransportError, match="Could not write the bundle folder") as info:
         DirectoryTransport(blocker / "www").publish(bundle(tmp_path / "b", "1"))
+    assert info.value.kind == TransportErrorKind.WRITE_FAILED

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from publishing.management.commands.publish import Command as PublishCommand
 from publishing.models import Outcome, PublishRun, PublishTarget
-from publishing.tasks import publish_all
+from publishing.tasks import publish_all, transport_for
+from publishing.transports import TransportError, TransportErrorKind
 from sequences.models import Sequence
 from tests.publishing.conftest import CAMERA_HOST, CAMERA_PASSWORD, command
 
@@ -228,3 +229,54 @@ def test_the_gate_lets_the_key_do_nothing_but_upload_and_switch(gated_target, ss
         done = subprocess.run([*ssh, attempt], capture_output=True, text=True, timeout=30)
         assert done.returncode != 0, attempt
         assert "publish-gate:" in done.stderr, attempt
+
+
+def test_it_says_permission_denied_when_the_server_folder_is_not_writable(
+    gated_target, build, sshd
+):
+    build()
+    sshd.bundle.chmod(0o555)  # the SSH user's own folder, now read-only to it
+    try:
+        with pytest.raises(CommandError) as info:
+            command("now", gated_target)
+    finally:
+        sshd.bundle.chmod(0o755)
+    message = str(info.value)
+    assert "permission denied" in message.lower()
+    assert "refused the key" not in message
+    target = PublishTarget.objects.get(name=gated_target)
+    assert target.last_error.startswith("The server denied writing the bundle folder")
+    assert target.last_error in message
+    assert not (sshd.bundle / "releases").exists()
+
+
+def test_it_reports_each_failure_by_its_kind(gated_target, build, sshd, tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "index.html").write_text("page")
+    target = PublishTarget.objects.get(name=gated_target)
+
+    def failure() -> TransportError:
+        with pytest.raises(TransportError) as info:
+            transport_for(PublishTarget.objects.get(pk=target.pk)).publish(bundle)
+        return info.value
+
+    sshd.bundle.chmod(0o555)
+    try:
+        assert failure().kind == TransportErrorKind.PERMISSION_DENIED
+    finally:
+        sshd.bundle.chmod(0o755)
+    # The key is not in authorized_keys: ssh's own "Permission denied (publickey)".
+    lines = sshd.authorized_keys.read_text()
+    sshd.authorized_keys.write_text("")
+    try:
+        refused = failure()
+    finally:
+        sshd.authorized_keys.write_text(lines)
+    assert refused.kind == TransportErrorKind.KEY_REFUSED
+    assert str(refused) == "The server refused the key (is it in authorized_keys?)."
+    sshd.stop()
+    assert failure().kind == TransportErrorKind.REFUSED
+    sshd.new_host_key()
+    sshd.start()
+    assert failure().kind == TransportErrorKind.HOST_KEY_MISMATCH

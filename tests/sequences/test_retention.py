@@ -78,3 +78,49 @@ def test_it_sweeps_temp_files_abandoned_by_a_killed_write(media_root):
     os.utime(old, (an_hour_ago, an_hour_ago))
     assert remove_stale_temp_files(timezone.now()) == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_it_frees_the_oldest_frames_to_keep_the_disk_above_its_floor(
+    camera, settings, monkeypatch
+):
+    """A disk with less free space than MIN_FREE_DISK_MB, and no quota: the oldest frames go,
+    never those of the next build nor of the latest sequence."""
+    from sequences import retention
+
+    settings.MEDIA_QUOTA_MB = 0
+    settings.FRAME_RETENTION_HOURS = 1000
+    old = frames(camera, 10, START)
+    used = frames(camera, 5, START + dt.timedelta(minutes=10))
+    latest = build_at(camera, START + dt.timedelta(minutes=11))
+    each = old[0].size_bytes
+    settings.MIN_FREE_DISK_MB = 100
+    short_by = 4 * each  # four frames' worth under the floor
+    monkeypatch.setattr(retention, "free_bytes", lambda: 100 * 2**20 - short_by)
+    plan = retention.plan_quota(retention.Plan())
+    assert [f.pk for f in plan.frames] == [f.pk for f in old[:4]]
+    apply_plan(plan)
+    assert set(latest.frames.values_list("pk", flat=True)) <= set(
+        Frame.objects.values_list("pk", flat=True)
+    )
+    assert {f.pk for f in used} <= set(Frame.objects.values_list("pk", flat=True))
+
+
+def test_cleanup_finds_files_without_rows_and_rows_without_files(camera, media_root):
+    import os
+
+    from sequences.retention import find_orphans, remove_orphans
+
+    kept, lost = frames(camera, 2, START)
+    (Path(media_root) / lost.file).unlink()  # the file went missing in a crash
+    stray = Path(media_root) / "frames" / camera.slug / "2026-11-20" / "stray.jpg"
+    stray.write_bytes(b"a frame whose row was lost")
+    young = stray.with_name("young.jpg")
+    young.write_bytes(b"a frame whose row is being written right now")
+    long_ago = timezone.now().timestamp() - 3600
+    os.utime(stray, (long_ago, long_ago))
+
+    found = find_orphans(timezone.now())
+    assert (found.files, [f.pk for f in found.frames]) == ([stray], [lost.pk])
+    assert remove_orphans(found) == 2
+    assert not stray.exists() and young.exists()
+    assert list(Frame.objects.values_list("pk", flat=True)) == [kept.pk]
