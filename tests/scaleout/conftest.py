@@ -132,6 +132,11 @@ class Site:
         argv = [sys.executable, "manage.py", "qcluster"]
         self.start("qcluster", argv, Q_WORKERS=str(workers))
 
+    def worker(self, workers: int = 1) -> subprocess.Popen[bytes]:
+        """A worker node: the task cluster and the capture service."""
+        argv = [sys.executable, "manage.py", "worker"]
+        return self.start("worker", argv, Q_WORKERS=str(workers))
+
     def stop_all(self) -> None:
         # The leader only: a qcluster whose children got the signal too waits forever for them.
         for process, _log in self.processes:
