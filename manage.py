@@ -11,6 +11,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgserv_site.settings")
     from django.core.management import execute_from_command_line
 
+    from imgserv_site.private_files import protect
+
+    # Before the settings make the data folder and the secret key: both private from birth.
+    protect()
+
     execute_from_command_line(sys.argv)
 
 

@@ -8,8 +8,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
-import numpy as np
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -26,7 +24,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from analytics import labelling, service
-from analytics.decision import State, state_label
+from analytics.kinds import MIN_SAMPLES, State, state_label
 from analytics.labels import AGREEMENT_DAYS, Agreement, Truth
 from analytics.models import (
     ConditionReading,
@@ -37,7 +35,6 @@ from analytics.models import (
     RoadRegion,
     WeatherHour,
 )
-from analytics.reference import MIN_SAMPLES
 from cameras.models import Camera, Frame
 
 PER_PAGE = 24
@@ -364,6 +361,10 @@ class ConditionReadingAdmin(admin.ModelAdmin):
 
 
 def thumbnail(jpeg: bytes, width: int) -> bytes | None:
+    # Here, not at the top: the web process loads OpenCV only when an operator asks for this.
+    import cv2
+    import numpy as np
+
     image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return None

@@ -8,9 +8,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from analytics.analysis import road_region
 from analytics.models import RoadRegion
 from analytics.road import Polygon, contour_count, polygon_mask
-from analytics.service import frame_path, road_region
+from analytics.service import frame_path
 from cameras.models import Camera, Frame
 
 # Only look this far back for a readable file, so a broken store cannot make a request slow.

@@ -34,7 +34,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-from django.db import models
+
+from analytics.kinds import Level, Thresholds
 
 WORK_WIDTH = 320
 # Lane paint near the camera is at most ~20 px wide at 1280 px, i.e. ~5 px here.
@@ -43,39 +44,6 @@ PAINT_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 # Rows above this fraction of the height are sky or distance in a road camera's view.
 GROUND_FROM = 0.35
-
-
-class Level(models.TextChoices):
-    """The closed product's levels, kept for its overlay wording."""
-
-    CLEAR = "clear", "Clear"
-    LIGHT = "light", "Light"
-    MODERATE = "moderate", "Moderate"
-    HEAVY = "heavy", "Heavy"
-    ICE_POSSIBLE = "ice_possible", "Ice Possible"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """What the picture is measured and decided with; `ConditionThresholds` rows override
-    the defaults per camera, and operator labels move `light` and `wet` (analytics.labels)."""
-
-    light: float = 0.10
-    moderate: float = 0.25
-    heavy: float = 0.50
-    ice: float = 0.45
-    freezing_c: float = 0.0
-    # A road this glossy looks wet in a single picture (rare: see the module docstring).
-    wet: float = 0.60
-    snow_max_saturation: int = 35
-    # Snow must be at least this bright relative to the bright end of the scene (90th pct).
-    snow_relative_value: float = 0.78
-    snow_min_value: int = 110
-    snow_max_texture: float = 14.0
-    # Packed snow, slush and pale concrete: darker and rougher than fresh snow.
-    pale_relative_value: float = 0.55
-    pale_max_texture: float = 24.0
-    night_brightness: float = 0.22
 
 
 @dataclass(frozen=True)

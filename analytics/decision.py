@@ -34,10 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
-
-from analytics.condition import Condition, Level, Thresholds, coverage_level, ramp
+from analytics.condition import Condition, coverage_level, ramp
 from analytics.evidence import RECENT_SNOW_CM, WETTING_MM, Support, Verdict, WeatherEvidence
+from analytics.kinds import Level, State, Thresholds, state_label
 from analytics.quality import Quality
 
 MIN_CONFIDENCE = 0.25
@@ -51,14 +50,6 @@ CLIPPED = 0.3
 # Learned-road comparison: scores from analytics.reference, 0–1.
 REFERENCE_SAYS = 0.5
 REFERENCE_DENIES = 0.2
-
-
-class State(models.TextChoices):
-    DRY = "dry", "Dry"
-    WET = "wet", "Wet"
-    SNOW = "snow", "Snow"
-    ICE = "ice", "Ice possible"
-    UNKNOWN = "unknown", "Unknown"
 
 
 class Reason:
@@ -104,27 +95,6 @@ class Decision:
     @property
     def label(self) -> str:
         return state_label(self.state, self.level)
-
-
-def state_label(state: str, level: str) -> str:
-    """The public wording: "Dry", "Wet", "Light snow", "Ice possible"; "—" for Unknown."""
-    if state == State.SNOW and level in (Level.LIGHT, Level.MODERATE, Level.HEAVY):
-        return f"{Level(level).label} snow"
-    if state == State.UNKNOWN:
-        return "—"
-    return str(State(state).label)
-
-
-def style_key(state: str, level: str) -> str:
-    """The CSS and colour key of a state: its snow level, "dry", "wet", "ice_possible" or
-    "unknown"."""
-    if state == State.SNOW and level:
-        return level
-    if state == State.ICE:
-        return Level.ICE_POSSIBLE
-    if state in (State.DRY, State.WET):
-        return str(state)
-    return "unknown"
 
 
 def level_for(state: str, coverage: float, t: Thresholds) -> str:

@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analytics import labels, service
+from analytics.kinds import MIN_SAMPLES, Light
 from analytics.models import ConditionReading, ConditionThresholds, FrameLabel, RoadReference
-from analytics.reference import MIN_SAMPLES, Light
 from cameras.models import Camera
 
 

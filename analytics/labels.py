@@ -27,10 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import models
-
-from analytics.condition import Thresholds
-from analytics.decision import State
+from analytics.kinds import State, Thresholds, Truth
 
 AGREEMENT_DAYS = 30
 MIN_LABELS = 1
@@ -39,14 +36,6 @@ LIGHT_RANGE = (0.03, 0.95)
 # The snow threshold decides both the snow-white and the pale share of the road.
 WHITISH = ("snow_coverage", "pale_coverage")
 WET_RANGE = (0.2, 0.95)
-
-
-class Truth(models.TextChoices):
-    DRY = "dry", "Dry"
-    WET = "wet", "Wet"
-    SNOW = "snow", "Snow or slush"
-    ICE = "ice", "Ice"
-    NOT_VISIBLE = "not_visible", "Road not visible"
 
 
 EXPECTED = {

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from analytics.condition import Level, Thresholds
-from analytics.decision import State
-from analytics.labels import Truth
-from analytics.reference import Light, Profile
-from analytics.road import Polygon
+from analytics.kinds import Level, Light, Polygon, State, Thresholds, Truth
 from cameras.models import Camera, Frame, ValidatedModel
 
 UNIT = [MinValueValidator(0.0), MaxValueValidator(1.0)]
@@ -158,7 +153,7 @@ class ConditionReading(ValidatedModel):
 
 
 class RoadReference(ValidatedModel):
-    """A camera's learned bare road in one light (`analytics.reference`)."""
+    """A camera's learned bare road in one light: `analytics.reference` loads and keeps it."""
 
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="references")
     light = models.CharField(max_length=16, choices=Light.choices)
@@ -178,23 +173,6 @@ class RoadReference(ValidatedModel):
 
     def __str__(self) -> str:
         return f"{self.camera} bare road ({self.get_light_display()}, {self.samples} frames)"
-
-    def profile(self) -> Profile:
-        shape = (self.map_height, self.map_width)
-        edges = np.frombuffer(bytes(self.edge_map), dtype=np.float16).astype(np.float32)
-        edge_map = edges.reshape(shape) if edges.size == shape[0] * shape[1] else np.zeros(shape)
-        return Profile(
-            self.samples, self.brightness, self.wetness, self.marking_visibility, edge_map
-        )
-
-    def keep(self, profile: Profile) -> None:
-        self.samples = profile.samples
-        self.brightness = float(np.clip(profile.brightness, 0, 1))
-        self.wetness = float(np.clip(profile.wetness, 0, 1))
-        self.marking_visibility = float(np.clip(profile.marking_visibility, 0, 1))
-        self.map_height, self.map_width = profile.edge_map.shape
-        self.edge_map = profile.edge_map.astype(np.float16).tobytes()
-        self.updated_at = timezone.now()
 
 
 class FrameLabel(ValidatedModel):

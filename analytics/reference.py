@@ -24,27 +24,22 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from django.db import models
+from django.utils import timezone
 
 from analytics.condition import Condition, ramp
 from analytics.decision import ReferenceComparison
+from analytics.kinds import MIN_SAMPLES, Light
+from analytics.models import RoadReference
 
 MAP_WIDTH = 160
 LINE_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 LINE_CONTRAST = 18
 WINDOW = 200
-MIN_SAMPLES = 20
 # A map cell "has a marking" when at least this share of dry frames had an edge there.
 PERSISTENT = 0.5
 MIN_MARKING_CELLS = 15
 # Sun elevations (degrees) that separate day, dawn/dusk and night.
 DAY_ABOVE, NIGHT_BELOW = 6.0, -6.0
-
-
-class Light(models.TextChoices):
-    DAY = "day", "Day"
-    TWILIGHT = "twilight", "Dawn or dusk"
-    NIGHT = "night", "Lit night"
 
 
 @dataclass
@@ -94,6 +89,24 @@ class Profile:
             marking_visibility=None if visible is None else round(visible, 3),
             brightness_ratio=round(ratio, 3),
         )
+
+
+def load(row: RoadReference) -> Profile:
+    shape = (row.map_height, row.map_width)
+    edges = np.frombuffer(bytes(row.edge_map), dtype=np.float16).astype(np.float32)
+    edge_map = edges.reshape(shape) if edges.size == shape[0] * shape[1] else np.zeros(shape)
+    return Profile(row.samples, row.brightness, row.wetness, row.marking_visibility, edge_map)
+
+
+def keep(row: RoadReference, profile: Profile) -> None:
+    """Copy the profile onto its row (saved by the caller); the map as float16 bytes."""
+    row.samples = profile.samples
+    row.brightness = float(np.clip(profile.brightness, 0, 1))
+    row.wetness = float(np.clip(profile.wetness, 0, 1))
+    row.marking_visibility = float(np.clip(profile.marking_visibility, 0, 1))
+    row.map_height, row.map_width = profile.edge_map.shape
+    row.edge_map = profile.edge_map.astype(np.float16).tobytes()
+    row.updated_at = timezone.now()
 
 
 @dataclass(frozen=True)

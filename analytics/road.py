@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from analytics.kinds import Polygon
+
 WORK_WIDTH = 160
 # Above these fractions of the height there is sky or distance, not the road we measure; what
 # moves may be higher up on a camera that looks down onto a street.
@@ -36,8 +38,6 @@ MOTION_HORIZON = 0.15
 MIN_COVERAGE = 0.03
 # Used when detection finds nothing plausible: wider than the closed product's trapezoid.
 FALLBACK_POLYGON: list[tuple[float, float]] = [(0.3, 0.5), (0.7, 0.5), (1.0, 1.0), (0.0, 1.0)]
-
-Polygon = list[tuple[float, float]]
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 
 RAISE_OF, RAISE_NEED = 3, 2
 HOLD = 4

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analytics import alerts, service
+from analytics import alerts, analysis
 from analytics.models import ConditionReading
 from cameras.models import Camera, Frame
 
@@ -13,7 +13,7 @@ def analyze_frame(frame_id: int) -> str:
         return "frame gone"
     if ConditionReading.objects.filter(frame=frame).exists():
         return "already analysed"
-    reading = service.analyze_frame(frame)
+    reading = analysis.analyze_frame(frame)
     if reading is None:
         return "frame file gone"
     return f"{reading.state}: {reading.reason}"
@@ -48,5 +48,5 @@ def refresh_forecasts() -> str:
 
 def redetect_roads() -> str:
     """Scheduled daily: the road follows the camera if it was moved or re-aimed."""
-    regions = [service.detect_region(camera) for camera in Camera.objects.filter(enabled=True)]
+    regions = [analysis.detect_region(camera) for camera in Camera.objects.filter(enabled=True)]
     return f"{sum(r is not None for r in regions)} road regions detected"

@@ -8,6 +8,7 @@ payload builders are shared with the REST API (`/api/cameras/<slug>/analytics`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,14 +21,14 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics import boundaries
 from analytics.alerts import ForecastStatus, forecast_state
-from analytics.decision import state_label
+from analytics.kinds import state_label
 from analytics.models import ConditionReading
 from analytics.service import current_conditions
 from cameras.models import Camera
 
 MAX_HISTORY_HOURS = 168
+ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
 FORMATS = ("png", "jpeg", "json")
 
 
@@ -69,11 +70,11 @@ def _camera(request: Request) -> Camera:
 
 
 def parse_hours(text: str) -> int:
+    """ASCII digits only: `int()` would also take "٥" (Arabic-Indic five), "1_0" and "+5"."""
     message = f"hours must be a whole number from 1 to {MAX_HISTORY_HOURS}, not “{text}”."
-    try:
-        hours = int(text)
-    except ValueError:
-        raise BadRequest(message) from None
+    if not ASCII_DIGITS.fullmatch(text):
+        raise BadRequest(message)
+    hours = int(text)
     if not 1 <= hours <= MAX_HISTORY_HOURS:
         raise BadRequest(message)
     return hours
@@ -165,6 +166,9 @@ def analytics_history(request: Request) -> Response:
 @api_view(["GET"])
 @content_negotiation_class(AnyAccept)
 def road_boundaries(request: Request) -> HttpResponse:
+    # Here, not at the top: the web process loads OpenCV only when this view is asked for.
+    from analytics import boundaries
+
     try:
         camera = _camera(request)
         kind = request.GET.get("format", "png")

@@ -14,20 +14,14 @@ import cv2
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError
-from django.dispatch import Signal
 from django.utils import timezone
 
 from cameras.models import OFFLINE_AFTER_FAILURES, Camera, Frame, Health, frame_upload_path
+from cameras.signals import frame_stored, health_changed
 from cameras.sources import CaptureError, Grab, Source
 
 log = logging.getLogger(__name__)
 
-# Sent after a frame is stored (kwargs: frame). Later stages listen to this rather than
-# capture importing them, so imports keep pointing one way.
-frame_stored = Signal()
-# Sent when a camera's health state changes (kwargs: camera): it recovered, or it started
-# failing, or it went offline. Not on every retry of a failing camera.
-health_changed = Signal()
 
 # Below this standard deviation of grey levels a frame is one colour: lens cap, black frame.
 MIN_STDDEV = 2.0

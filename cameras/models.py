@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from cameras.secrets import EncryptedCharField
+
 UPDATE_INTERVAL_CHOICES = [(m, f"{m} min") for m in (1, 2, 5, 10, 15, 30)]
 MIN_FRAMES, MAX_FRAMES = 5, 30
 
@@ -83,7 +85,8 @@ class Camera(ValidatedModel):
         "Put the user name and password in their own fields, not in the URL.",
     )
     username = models.CharField(max_length=100, blank=True)
-    password = models.CharField(max_length=200, blank=True)
+    # Stored encrypted with a key outside the database; a plain str here.
+    password = EncryptedCharField(max_length=200, blank=True)
     source_settings = models.JSONField(
         default=dict,
         blank=True,

@@ -26,8 +26,9 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from cameras import leases
-from cameras.capture import capture_frame, fail, frame_stored
+from cameras.capture import capture_frame, fail
 from cameras.models import Camera, Frame
+from cameras.signals import frame_stored
 from cameras.sources import TIMEOUT_SECONDS, CaptureError, Source, open_source
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,16 @@ from pathlib import Path
 
 import environ
 
+from imgserv_site.log_filters import CLIENT_FAULT_LOGGERS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# The operator's settings file. IMGSRV_ENV_FILE names another one, or none when empty: the test
+# settings empty it, so that a developer's `.env` never changes what a test run sees.
+ENV_FILE = env.str("IMGSRV_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
 
 VERSION = "0.1.0"
 
@@ -40,6 +46,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# The key that encrypts camera passwords in the database (cameras.secrets): `field_key` in the
+# data folder unless this names another file, e.g. one copy shared by scale-out nodes.
+FIELD_KEY_FILE = env.str("FIELD_KEY_FILE", default="")
 # Detailed error pages show settings and source; never on a public server.
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -86,6 +95,9 @@ IFRAME_ALLOWED_ORIGINS = env.list("IFRAME_ALLOWED_ORIGINS", default=[])
 # Admin login throttling: after this many failed logins for one user name from one client
 # address, that pair is refused for LOGIN_LOCKOUT_MINUTES (counted in the cache).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# ...and after this many for one user name from all addresses together, that user name is
+# refused for LOGIN_LOCKOUT_MINUTES too, except from addresses it logged in from before.
+LOGIN_USER_FAILURE_LIMIT = env.int("LOGIN_USER_FAILURE_LIMIT", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 AUTHENTICATION_BACKENDS = ["imgserv_site.security.LockoutModelBackend"]
 
@@ -239,7 +251,8 @@ REST_FRAMEWORK = {
     # The client address is the last X-Forwarded-For hop only behind our own proxy; otherwise
     # REMOTE_ADDR, since a client can write any X-Forwarded-For it likes.
     "NUM_PROXIES": 1 if TRUSTED_PROXY else 0,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Public reads documented without security, and every refusal with its body.
+    "DEFAULT_SCHEMA_CLASS": "imgserv_site.api.schema.ApiAutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -285,6 +298,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"without_traceback": {"()": "imgserv_site.log_filters.WithoutTraceback"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # A bad Host and the like: one line each, not a traceback anyone can trigger.
+        **{name: {"filters": ["without_traceback"]} for name in CLIENT_FAULT_LOGGERS},
+    },
 }

@@ -22,7 +22,7 @@ from django.db.models.functions import TruncHour
 from django.utils.safestring import SafeString, mark_safe
 
 from analytics.alerts import HORIZON, HOUR, is_icy
-from analytics.condition import Level
+from analytics.kinds import Level
 from analytics.models import ConditionReading
 from analytics.weather import Hour
 from cameras.models import Camera

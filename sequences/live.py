@@ -29,6 +29,7 @@ Who sends them depends on the channel layer:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
@@ -41,12 +42,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from analytics.alerts import ForecastStatus
-from analytics.condition import Level
-from analytics.decision import state_label, style_key
+from analytics.kinds import Level, state_label, style_key
 from analytics.models import ConditionReading
 from analytics.service import current_conditions
-from cameras.capture import health_changed
 from cameras.models import Camera
+from cameras.signals import health_changed
 from sequences.choices import OutputFormat
 from sequences.models import Sequence
 
@@ -56,7 +56,10 @@ ALL_CAMERAS = "live"
 
 
 def camera_group(slug: str) -> str:
-    return f"live.{slug}"
+    """The channel layer group of one camera's viewers. Group names must stay under 100
+    characters, so a long slug (up to 100) is replaced by its digest."""
+    name = f"live.{slug}"
+    return name if len(name) < 100 else f"live.{hashlib.sha256(slug.encode()).hexdigest()}"
 
 
 class SequenceUpdated(TypedDict):

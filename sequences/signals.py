@@ -12,8 +12,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from cameras.capture import frame_stored
 from cameras.models import Frame
+from cameras.signals import frame_stored
 from sequences.models import SequenceSettings
 from sequences.retention import Plan, apply_plan, excess_bytes, plan_quota
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from django_q.conf import Conf
@@ -11,8 +13,83 @@ from django_q.conf import Conf
 from cameras.models import Camera, SourceKind
 from tests.processes import child_env  # noqa: F401  (a fixture, for tests that start processes)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 TESTDATA = SHARED / "testdata"
+
+# The checkout's own data folder: a developer's database, media and secret key. The test
+# settings point DATA_DIR elsewhere; this makes any write that still lands here fail the test
+# that made it (in this process, by an audit hook) or the run (a child process, at the end).
+REPO_DATA = ROOT / "data"
+_REPO_DATA_PREFIX = str(REPO_DATA) + os.sep
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_WRITE_EVENTS = {
+    "os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.truncate",
+    "os.chmod", "os.utime", "shutil.rmtree", "sqlite3.connect",
+}  # fmt: skip
+_repo_data_writes: list[str] = []
+_data_before = pytest.StashKey[set[str] | None]()
+
+
+def _in_repo_data(path: object) -> bool:
+    if not isinstance(path, str | bytes | os.PathLike):
+        return False  # a file descriptor
+    absolute = os.path.abspath(os.fsdecode(path))
+    return absolute == str(REPO_DATA) or absolute.startswith(_REPO_DATA_PREFIX)
+
+
+def _refuse_repo_data_writes(event: str, args: tuple[Any, ...]) -> None:
+    if event == "open":
+        paths = [args[0]] if isinstance(args[2], int) and args[2] & _WRITE_FLAGS else []
+    elif event in _WRITE_EVENTS:
+        paths = list(args[:2]) if event in ("os.rename", "os.link", "os.symlink") else [args[0]]
+    else:
+        return
+    for path in paths:
+        if _in_repo_data(path):
+            _repo_data_writes.append(f"{event} {os.fsdecode(path)}")
+            raise RuntimeError(f"a test wrote into the checkout's data folder: {event} {path}")
+
+
+sys.addaudithook(_refuse_repo_data_writes)
+
+
+@pytest.fixture(autouse=True)
+def no_writes_to_repo_data() -> Iterator[None]:
+    """Fail the test even where the code under test swallowed the hook's exception."""
+    before = len(_repo_data_writes)
+    yield
+    if len(_repo_data_writes) > before:
+        pytest.fail(
+            "wrote into the checkout's data folder: " + "; ".join(_repo_data_writes[before:])
+        )
+
+
+def _repo_data_entries() -> set[str] | None:
+    """What the checkout's data folder holds at the top (None: no folder), less SQLite's own
+    side files, which a server running from this checkout makes and removes as it likes."""
+    if not REPO_DATA.is_dir():
+        return None
+    return {
+        p.name for p in REPO_DATA.iterdir() if not p.name.endswith(("-wal", "-shm", "-journal"))
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.stash[_data_before] = _repo_data_entries()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A process started by a test is outside the audit hook: what it made shows here."""
+    before, after = session.stash.get(_data_before, None), _repo_data_entries()
+    if after is None or after == before:
+        return
+    made = sorted(after - (before or set())) or ["the folder itself"]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = f"FAILED: the test run wrote into {REPO_DATA}: {', '.join(made)}"
+    if reporter is not None:
+        reporter.write_line(message, red=True, bold=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # Tests talk to 127.0.0.1 only: a weather call that no test routed to its own local server
@@ -61,11 +138,18 @@ def camera(db) -> Camera:
     )
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose tool or data this machine lacks, saying which; under CI=true fail
+    instead: CI has the shared test data and `make test` installs every tool
+    (deploy/system-packages.txt), so a skip there would hide a missing file or package."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: CI has everything the tests need)")
+    pytest.skip(reason, allow_module_level=True)
+
+
 def testdata(relative: str) -> Path:
     """A file from ../shared/testdata, or a skip saying why (a user's clone has none)."""
     path = TESTDATA / relative
     if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is absent, and CI always has the shared test data")
-        pytest.skip(f"{path} is absent: the shared test data is only on the project's machines")
+        unavailable(f"{path} is absent: the shared test data is only on the project's machines")
     return path

@@ -42,6 +42,8 @@ def frames(camera: Camera, count: int, start: dt.datetime, spacing_s: float = 6)
 class ScriptedSource:
     """A Source that returns, or raises, what it is given, in order."""
 
+    deadline_s = 1.0
+
     def __init__(self, results: Iterable[Grab | CaptureError]) -> None:
         self.results = list(results)
         self.closed = False

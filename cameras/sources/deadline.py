@@ -28,15 +28,10 @@ class Deadline:
     """The moment a grab must be over by."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
         self.expires = time.monotonic() + seconds
 
     def remaining(self) -> float:
         return max(0.0, self.expires - time.monotonic())
-
-    @property
-    def passed(self) -> bool:
-        return time.monotonic() >= self.expires
 
 
 class SocketGuard:

@@ -4,21 +4,40 @@ name, password or source settings, which may hold hosts and credentials."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analytics.decision import State
-from analytics.labels import Truth
-from analytics.reference import Light
+from analytics.kinds import Light, State, Truth
 from analytics.views import MAX_HISTORY_HOURS
 from cameras.models import Camera
+from publishing.models import TargetKind
 from sequences.choices import OutputFormat
 
+ASCII_INTEGER = re.compile(r"-?[0-9]+")
 # What staff may change through the API; everything else is the admin's business.
 WRITABLE = ("enabled", "location_name", "update_interval_minutes", "frames_per_sequence")
+
+
+class AsciiIntegerField(serializers.IntegerField):
+    """An integer written in ASCII digits. DRF's field takes whatever `int()` takes, so "٥"
+    (Arabic-Indic five) was 5, and "1_0" was 10."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not ASCII_INTEGER.fullmatch(data.strip()):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+# Every model integer field the API writes is read as ASCII digits.
+INTEGER_FIELDS = {
+    model_field: AsciiIntegerField
+    for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+    if field is serializers.IntegerField
+}
 
 
 class SequenceLinkSerializer(serializers.Serializer):
@@ -42,6 +61,10 @@ class SequenceSerializer(SequenceLinkSerializer):
 
 
 class CameraSerializer(serializers.ModelSerializer[Camera]):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **INTEGER_FIELDS,
+    }
     latest_sequence = serializers.SerializerMethodField()
 
     class Meta:
@@ -112,7 +135,7 @@ class HealthSerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    hours = serializers.IntegerField(
+    hours = AsciiIntegerField(
         default=24,
         min_value=1,
         max_value=MAX_HISTORY_HOURS,
@@ -149,3 +172,22 @@ class AgreementSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Each threshold the labels moved, in words."
     )
     reference = LearnedRoadSerializer(many=True)
+
+
+class PublishTargetSerializer(serializers.Serializer):
+    """One publish target's state (publishing.models.TargetState): no host, user or path."""
+
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=TargetKind.choices)
+    enabled = serializers.BooleanField()
+    last_success_at = serializers.DateTimeField(allow_null=True, help_text="Null: never yet.")
+    lag_seconds = serializers.FloatField(
+        allow_null=True,
+        help_text="How long the public copy has been behind the newest build; 0 when current, "
+        "null before the first build.",
+    )
+    last_error = serializers.CharField(allow_blank=True, help_text="Empty after a success.")
+    consecutive_failures = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(
+        allow_null=True, help_text="After failures: not retried before this."
+    )

@@ -19,11 +19,13 @@ from rest_framework.views import APIView
 from analytics.labelling import agreement_body
 from analytics.views import current_payload, history_payload
 from cameras.models import Camera
+from imgserv_site.api.schema import VALIDATION_ERROR, ErrorSerializer
 from imgserv_site.api.serializers import (
     AgreementSerializer,
     CameraSerializer,
     HealthSerializer,
     HistoryQuerySerializer,
+    PublishTargetSerializer,
     SequenceSerializer,
 )
 from imgserv_site.health import run_checks
@@ -51,7 +53,12 @@ class CameraDetail(generics.RetrieveUpdateAPIView[Camera]):
 
 class LatestSequenceView(APIView):
     @extend_schema(
-        responses={200: SequenceSerializer, 404: OpenApiResponse(description="None built yet.")}
+        responses={
+            200: SequenceSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, description="No camera has this slug, or it has no sequence yet."
+            ),
+        }
     )
     def get(self, request: Request, slug: str) -> Response:
         """The camera's latest sequence: when it was built, its frames and the file URLs."""
@@ -71,7 +78,13 @@ class AnalyticsView(APIView):
 
 
 class AnalyticsHistoryView(APIView):
-    @extend_schema(parameters=[HistoryQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[HistoryQuerySerializer],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(VALIDATION_ERROR, description="`hours` is not 1–168."),
+        },
+    )
     def get(self, request: Request, slug: str) -> Response:
         """The condition readings of the last `hours`, oldest first."""
         camera = get_object_or_404(Camera, slug=slug)
@@ -81,9 +94,7 @@ class AnalyticsHistoryView(APIView):
 
 
 class AgreementView(APIView):
-    @extend_schema(
-        responses={200: AgreementSerializer, 404: OpenApiResponse(description="No such camera.")}
-    )
+    @extend_schema(responses=AgreementSerializer)
     def get(self, request: Request, slug: str) -> Response:
         """How often the camera's published state agreed with the operators' labels over the
         last 30 days (a matrix of label × state), the thresholds the labels moved, and the
@@ -101,7 +112,12 @@ class ApiStatusView(StatusView):
 
 
 class HealthView(APIView):
-    @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer})
+    @extend_schema(
+        responses={
+            200: HealthSerializer,
+            503: OpenApiResponse(HealthSerializer, description="A check failed; it says which."),
+        }
+    )
     def get(self, request: Request) -> Response:
         """200 when the database, a worker and the disk are fine; 503 naming what is not."""
         checks = run_checks()
@@ -114,12 +130,7 @@ class HealthView(APIView):
 
 
 class PublishingView(APIView):
-    @extend_schema(
-        responses=OpenApiResponse(
-            OpenApiTypes.OBJECT,
-            description="A list: per publish target, its last success, lag and last error.",
-        )
-    )
+    @extend_schema(responses=PublishTargetSerializer(many=True))
     def get(self, request: Request) -> Response:
         """Publish state per target (no hosts, users or paths); empty without publishing."""
         return Response(publish_state())

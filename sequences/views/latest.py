@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http.request import MediaType
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
@@ -30,10 +31,37 @@ def fresh_for_seconds(sequence: Sequence) -> int:
     return max(5, int((next_build - timezone.now()).total_seconds()))
 
 
+def accepted(accept: str, media_type: str) -> tuple[int, float]:
+    """How the Accept header ranks `media_type`: (how specific the range that decided it is,
+    its q value). The most specific range wins (`image/webp;q=0` over `image/*` over `*/*`),
+    as RFC 9110 says; (-1, 0.0) when no range names it."""
+    main, sub = media_type.split("/")
+    best = (-1, 0.0)
+    for token in accept.split(","):
+        if not token.strip():
+            continue
+        given = MediaType(token)
+        if (given.main_type, given.sub_type) == (main, sub):
+            specificity = 2
+        elif (given.main_type, given.sub_type) in ((main, "*"), ("*", "*")):
+            specificity = 0 if given.main_type == "*" else 1
+        else:
+            continue
+        if specificity > best[0]:
+            best = (specificity, float(given.quality))
+    return best
+
+
 def negotiated(request: HttpRequest, sequence: Sequence) -> OutputFormat:
-    """WebP to browsers that say they take it (far smaller), the GIF to everything else."""
-    if sequence.webp and "image/webp" in request.headers.get("Accept", ""):
-        return OutputFormat.WEBP
+    """WebP (far smaller) to clients that name it with a q above 0 and like it at least as
+    much as the GIF; the GIF to everything else. Only a client that names image/webp gets it:
+    `*/*` or `image/*` alone is what old browsers without WebP send."""
+    accept = request.headers.get("Accept", "")
+    specificity, webp = accepted(accept, OutputFormat.WEBP.content_type)
+    if sequence.webp and specificity == 2 and webp > 0:
+        _, gif = accepted(accept, OutputFormat.GIF.content_type)
+        if webp >= gif:
+            return OutputFormat.WEBP
     return OutputFormat.GIF
 
 

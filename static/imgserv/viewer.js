@@ -224,9 +224,11 @@
       say("Live: new pictures appear as soon as they are ready.");
     };
     socket.onmessage = onMessage;
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       say("Live updates interrupted; checking every 30 s.");
       startPolling();
+      // 4404: the server knows no such camera (sequences/consumers.py); retrying won't help.
+      if (event.code === 4404) return;
       // Half the delay random, so a restarted server is not hit by every viewer at once.
       const delay = retryMs / 2 + Math.random() * retryMs / 2;
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);

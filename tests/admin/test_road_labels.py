@@ -1,7 +1,7 @@
 """Operators label frames in the admin, and the camera's page shows what the labels add up to.
 
 Everything runs on real frames: the demo scene rendered as a JPEG, stored as a frame and
-analysed by `analytics.service.analyze_frame`, with three snowy days of weather history and a
+analysed by `analytics.analysis.analyze_frame`, with three snowy days of weather history and a
 road region drawn by the operator (the decision trusts a drawn region). The snowy scene then
 reads as snow. An operator who says such frames show a dry road (a pale surface, say) makes
 that camera, and only that camera, stop calling the same picture snow.
@@ -20,6 +20,7 @@ import time_machine
 from django.test import Client
 
 from analytics import labelling
+from analytics.analysis import analyze_frame
 from analytics.models import (
     ConditionReading,
     ConditionThresholds,
@@ -28,7 +29,7 @@ from analytics.models import (
     RoadRegion,
     WeatherHour,
 )
-from analytics.service import analyze_frame, frame_path
+from analytics.service import frame_path
 from cameras.capture import store_frame
 from cameras.models import Camera, Frame, SourceKind
 from cameras.sources import Grab

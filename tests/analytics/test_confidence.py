@@ -3,8 +3,8 @@ confidence are right more often than those made with low confidence."""
 
 from __future__ import annotations
 
-from analytics.decision import State
 from analytics.evidence import WeatherEvidence
+from analytics.kinds import State
 from analytics.reading import read_file_image
 from tests.analytics.conftest import read_image
 from tests.conftest import testdata as shared_file

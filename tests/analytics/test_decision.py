@@ -9,12 +9,10 @@ from analytics.decision import (
     ALONE_CONFIDENCE,
     Reason,
     ReferenceComparison,
-    State,
     decide,
-    state_label,
-    style_key,
 )
 from analytics.evidence import WeatherEvidence
+from analytics.kinds import State, state_label, style_key
 from analytics.quality import Quality
 from analytics.quality import Reason as QualityReason
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.decision import State
 from analytics.evidence import WeatherEvidence
+from analytics.kinds import State
 from analytics.reading import read_file_image
 from tests.analytics.conftest import read_image
 from tests.conftest import testdata as shared_file

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from analytics.condition import Thresholds
-from analytics.decision import State
+from analytics.kinds import State, Thresholds
 from analytics.labels import Labelled, Truth, agreement, learned_thresholds, score
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from analytics.condition import Thresholds
+from analytics.kinds import Thresholds
 from analytics.models import ConditionThresholds, RoadRegion
 
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from analytics.decision import State
+from analytics.kinds import State
 from analytics.quality import Reason, check
 from analytics.reading import read_file_image
 from cameras.sources.demo import render_scene

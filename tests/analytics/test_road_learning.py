@@ -13,11 +13,10 @@ import zoneinfo
 import pytest
 import time_machine
 
-from analytics import service
+from analytics import analysis
 from analytics.alerts import refresh_forecast
-from analytics.decision import State
+from analytics.kinds import MIN_SAMPLES, Light, State
 from analytics.models import ConditionReading, RoadReference
-from analytics.reference import MIN_SAMPLES, Light
 from cameras.capture import store_frame
 from cameras.models import Camera, Frame, SourceKind
 from cameras.sources.demo import DemoSource
@@ -71,7 +70,7 @@ def series(camera: Camera, start: dt.datetime, count: int, snow: bool) -> list[C
         at = start + i * SPACING
         with time_machine.travel(at, tick=False):
             frame = capture(camera, at, snow)
-            reading = service.analyze_frame(frame)
+            reading = analysis.analyze_frame(frame)
         assert reading is not None
         readings.append(reading)
     return readings
@@ -83,7 +82,7 @@ def test_it_learns_the_bare_road_then_reads_the_snow_without_flicker(munich, wea
         fetched(munich)
     for i in range(5):  # the road is found from a few frames, with its traffic
         capture(munich, START - dt.timedelta(minutes=5) + i * SPACING, snow=False)
-    region = service.detect_region(munich)
+    region = analysis.detect_region(munich)
     assert region is not None and region.method == "colour+motion"
 
     dry = series(munich, START, MIN_SAMPLES + 5, snow=False)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from analytics import service
+from analytics import analysis
+from analytics.analysis import detect_region
 from analytics.models import RoadRegion
-from analytics.service import detect_region
 from tests.factories import frames
 
 
@@ -22,7 +22,7 @@ def test_it_keeps_the_other_tasks_region_when_two_detect_at_once(camera, monkeyp
             return RoadRegion.objects.none()
         return real_filter(*args, **kwargs)
 
-    monkeypatch.setattr(service.RoadRegion.objects, "filter", racing_filter)
+    monkeypatch.setattr(analysis.RoadRegion.objects, "filter", racing_filter)
     region = detect_region(camera)
     assert region is not None
     assert RoadRegion.objects.filter(camera=camera).count() == 1

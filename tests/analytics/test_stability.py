@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.stability import Stated, publish
 
 DRY = Stated(State.DRY, Level.CLEAR, "bare road")

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading, RoadRegion
 from cameras.capture import store_frame
 from cameras.sources import Grab

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from analytics import service
+from analytics import analysis, service
 from analytics.alerts import refresh_forecast
 from analytics.decision import Reason, State
 from analytics.models import RoadRegion
@@ -49,7 +49,7 @@ def analyse(camera: Camera, weather: dict, weather_server, relative: str):
     with time_machine.travel(NOW, tick=False):
         snapshot = refresh_forecast(camera)
         assert snapshot is not None and snapshot.error == ""
-        reading = service.analyze_frame(stored(camera, relative))
+        reading = analysis.analyze_frame(stored(camera, relative))
     assert reading is not None
     return reading
 

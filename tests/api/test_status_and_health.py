@@ -4,8 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from publishing.models import PublishTarget
 from tests.api.conftest import SECRETS

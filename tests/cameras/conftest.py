@@ -1,7 +1,8 @@
 """Fixtures that start the real camera rig (tests/rig) on free 127.0.0.1 ports.
 
 The RTSP camera needs Debian packages (deploy/system-packages.txt); without them its tests
-skip and say which package is missing. The HTTP and ONVIF servers are standard library.
+skip and say which package is missing (and fail under CI=true, where `make test` installs them).
+The HTTP and ONVIF servers are standard library.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import unavailable
 from tests.rig import RigUnavailable
 from tests.rig.onvif_device import OnvifDevice
 from tests.rig.rtsp_server import RtspServer
@@ -33,7 +35,7 @@ def rtsp_camera(camera_password: str) -> Iterator[RtspServer]:
     try:
         server = RtspServer(username=USERNAME, password=camera_password)
     except RigUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     with server:
         yield server
 
@@ -49,7 +51,7 @@ def make_rtsp_camera(camera_password: str) -> Iterator[Callable[..., RtspServer]
         try:
             server = RtspServer(**options)
         except RigUnavailable as exc:
-            pytest.skip(str(exc))
+            unavailable(str(exc))
         started.append(server)
         return server.start()
 

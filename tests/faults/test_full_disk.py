@@ -87,7 +87,7 @@ def test_capture_resumes_on_a_full_disk_without_an_operator(tmp_path: Path, smal
         for command in (["migrate", "--noinput", "-v0"], ["demo"]):
             subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
         filled = subprocess.run(
-            manage + ["shell", "-c", FILL], cwd=ROOT, env=env, capture_output=True, text=True
+            [*manage, "shell", "-c", FILL], cwd=ROOT, env=env, capture_output=True, text=True
         )
         assert filled.returncode == 0, filled.stderr[-2000:]
         old_frames = int(filled.stdout.split()[-1])
@@ -96,7 +96,7 @@ def test_capture_resumes_on_a_full_disk_without_an_operator(tmp_path: Path, smal
         started = dt.datetime.now(dt.UTC)
         log = (tmp_path / "worker.log").open("wb")
         worker = subprocess.Popen(
-            manage + ["worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [*manage, "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             deadline = time.monotonic() + 150

@@ -3,9 +3,14 @@ behind: real servers on 127.0.0.1 (their own process, or the rig's silent socket
 
 from __future__ import annotations
 
+import re
+import select
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +20,8 @@ from cameras.sources.http_snapshot import HttpSnapshotSource
 from cameras.sources.onvif import OnvifSource
 from cameras.sources.rtsp import RtspSource
 from tests.rig.onvif_device import OnvifDevice
-from tests.rig.snapshot_server import make_jpeg
 from tests.rig.silent_server import SilentServer
+from tests.rig.snapshot_server import make_jpeg
 
 pytestmark = pytest.mark.integration
 

@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
 
 def read_request(conn: socket.socket) -> bytes:
@@ -106,7 +107,7 @@ def serve(conn: socket.socket, mode: str, interval: float, jpeg: bytes) -> None:
 
 def main() -> None:
     mode, interval = sys.argv[1], float(sys.argv[2])
-    jpeg = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else b"\xff\xd8\xff\xd9"
+    jpeg = Path(sys.argv[3]).read_bytes() if len(sys.argv) > 3 else b"\xff\xd8\xff\xd9"
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)

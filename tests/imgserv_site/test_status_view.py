@@ -4,8 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from sequences.builder import build_sequence
 from tests.factories import frames

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from cameras.models import Camera
 from sequences.builder import build_sequence
 from sequences.models import Sequence
+from tests.conftest import unavailable
 from tests.factories import frames
 from tests.rig import RigUnavailable
 from tests.rig.nginx import Nginx
@@ -62,7 +63,7 @@ def sshd() -> Iterator[SshServer]:
     try:
         server = SshServer()
     except RigUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     with server:
         yield server
 
@@ -87,6 +88,6 @@ def nginx(sshd: SshServer) -> Iterator[Nginx]:
     try:
         server = Nginx(sshd.bundle)
     except RigUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     with server:
         yield server

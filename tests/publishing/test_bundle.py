@@ -7,8 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from publishing.bundle import build_bundle
 from tests.publishing.conftest import CAMERA_HOST, CAMERA_PASSWORD

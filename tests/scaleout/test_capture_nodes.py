@@ -50,23 +50,22 @@ def frames_by_camera(site: Site) -> dict[str, list[dt.datetime]]:
 def test_two_nodes_share_the_cameras_and_one_takes_over_when_the_other_dies(site: Site):
     assert site.shell(CREATE) == CAMERAS
     first, second = site.worker(), site.worker()
-    shared = wait_for(
-        lambda: (
-            (found := owners(site)) and len(found) == 2 and sum(found.values()) == CAMERAS and found
-        ),
-        60,
-        "both nodes holding cameras",
-    )
+
+    def split_in_two() -> Counter[str] | None:
+        found = owners(site)
+        return found if len(found) == 2 and sum(found.values()) == CAMERAS else None
+
+    def held_by_one() -> Counter[str] | None:
+        found = owners(site)
+        return found if list(found.values()) == [CAMERAS] else None
+
+    shared = wait_for(split_in_two, 60, "both nodes holding cameras")
     assert all(count == CAMERAS // 2 for count in shared.values()), shared
     wait_for(lambda: len(frames_by_camera(site)) == CAMERAS, 30, "a frame of every camera")
 
     os.killpg(first.pid, signal.SIGKILL)
     killed = dt.datetime.now(dt.UTC)
-    taken = wait_for(
-        lambda: (found := owners(site)) and list(found.values()) == [CAMERAS] and found,
-        SPACING_S + LEASE_TTL_S,
-        "the second node holding every camera",
-    )
+    taken = wait_for(held_by_one, SPACING_S + LEASE_TTL_S, "the second node holding every camera")
     assert len(taken) == 1
     time.sleep(2 * SPACING_S)
 

@@ -9,8 +9,7 @@ import time_machine
 from django.utils import timezone
 from PIL import Image, ImageSequence
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from cameras.capture import capture_frame
 from sequences.builder import (

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import av
+import cv2
 import numpy as np
 import pytest
 from PIL import GifImagePlugin, Image, ImageSequence, WebPImagePlugin
@@ -19,9 +20,9 @@ from sequences import encoders
 from sequences.choices import OptimisationLevel, OverlayStyle
 from sequences.encoders import atomic_write, encode_gif, encode_mp4, encode_webp
 from sequences.overlay import ALERT_YELLOW, CONDITION_COLOURS, OverlayInfo, draw_overlay
+from tests.conftest import testdata
 
 WIDTH, HEIGHT = 320, 180
-VIDEO = Path(__file__).resolve().parents[3] / "shared/testdata/videos/highway_overpass_720p.mp4"
 
 
 def moving_square_frames(count: int = 10) -> list[Image.Image]:
@@ -123,10 +124,7 @@ def test_it_makes_smaller_files_at_aggressive_than_low(tmp_path: Path) -> None:
 
 
 def video_frames(count: int) -> list[Image.Image]:
-    cv2 = pytest.importorskip("cv2")
-    if not VIDEO.is_file():
-        pytest.skip(f"test video not available at {VIDEO}")
-    capture = cv2.VideoCapture(str(VIDEO))
+    capture = cv2.VideoCapture(str(testdata("videos/highway_overpass_720p.mp4")))
     frames = []
     for index in range(count):
         capture.set(cv2.CAP_PROP_POS_FRAMES, index * 30)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from sequences.builder import build_sequence
 from tests.factories import frames
 
@@ -80,3 +82,38 @@ def sequence_kind(kind: str):
     from sequences.choices import OutputFormat
 
     return OutputFormat(kind)
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "image/webp;q=0",
+        "image/webp;q=0, */*",
+        "image/webp;q=0.0, image/*",
+        "image/webp; q=0.000, image/gif",
+        "image/gif, image/webp;q=0.5",
+        "image/*, */*",  # old browsers without WebP send this
+        "",
+    ],
+)
+def test_it_serves_the_gif_unless_webp_is_named_and_preferred(client, camera, accept):
+    frames(camera, 5, START)
+    build_sequence(camera)
+    response = client.get("/sequence/latest", headers={"accept": accept})
+    assert response["Content-Type"] == "image/gif"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",  # Chrome's <img>
+        "image/webp;q=0.9, image/gif;q=0.5",
+        "image/*;q=0.5, image/webp",
+        "IMAGE/WEBP",
+    ],
+)
+def test_it_serves_webp_when_the_client_prefers_it(client, camera, accept):
+    frames(camera, 5, START)
+    build_sequence(camera)
+    response = client.get("/sequence/latest", headers={"accept": accept})
+    assert response["Content-Type"] == "image/webp"

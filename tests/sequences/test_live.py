@@ -9,8 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from cameras.capture import capture_frame
 from cameras.models import Camera, Health
@@ -21,7 +20,8 @@ from sequences.builder import build_sequence
 from tests.factories import ScriptedSource, frames, grab
 
 START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
-ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+# As a browser on the viewer page at http://127.0.0.1:8000/ sends them.
+ORIGIN = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +66,7 @@ async def test_it_pushes_directly_when_the_layer_spans_processes(camera, setting
 
 async def test_it_sends_other_cameras_updates_only_to_their_viewers(camera, settings):
     settings.LIVE_WATCH_DATABASE = False
+    await Camera.objects.acreate(name="Other", slug="some-other-camera", location_name="There")
     communicator = await connect("/ws/live/some-other-camera/")
     await build(camera)
     assert await communicator.receive_nothing(timeout=0.5)
@@ -74,7 +75,7 @@ async def test_it_sends_other_cameras_updates_only_to_their_viewers(camera, sett
 
 async def test_it_refuses_a_socket_from_a_foreign_origin(camera):
     communicator = WebsocketCommunicator(
-        application, "/ws/live/", headers=[(b"origin", b"https://evil.example")]
+        application, "/ws/live/", headers=[ORIGIN[0], (b"origin", b"https://evil.example")]
     )
     connected, _ = await communicator.connect()
     assert not connected

@@ -6,8 +6,7 @@ import re
 import time_machine
 
 from analytics.alerts import HOUR
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading, ForecastSnapshot
 from analytics.weather import Hour
 from cameras.models import Camera, Health

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import unavailable
 from tests.processes import process_env
 from tests.rig import free_port
 
@@ -41,9 +42,10 @@ SWAP_WITHIN_S = 2.0
 
 pytestmark = pytest.mark.integration
 
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed: pip install playwright"
-)
+try:
+    import playwright.sync_api as playwright_api
+except ImportError:  # requirements-dev.txt has it; a bare `pip install -r requirements.txt` not
+    unavailable("playwright is not installed: pip install -r requirements-dev.txt")
 expect = playwright_api.expect
 
 # A camera with five frames, a day of readings, a forecast with snow and ice, and a sequence.
@@ -93,19 +95,10 @@ print(build_sequence(camera).pk)
 """
 
 
-def unavailable() -> str | None:
-    if not os.access(CHROMIUM, os.X_OK):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing, and CI installs it (deploy/system-packages.txt)")
-        return f"{CHROMIUM} is missing: apt-get install chromium"
-    return None
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
     data = tmp_path_factory.mktemp("viewer")
     port = free_port()
     with process_env(data) as env:

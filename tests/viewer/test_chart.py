@@ -6,8 +6,7 @@ import datetime as dt
 import re
 import zoneinfo
 
-from analytics.condition import Level
-from analytics.decision import State
+from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from analytics.weather import Hour
 from sequences import chart

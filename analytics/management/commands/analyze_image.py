@@ -11,9 +11,8 @@ import cv2
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.condition import Level
-from analytics.decision import State, state_label
 from analytics.evidence import WeatherEvidence
+from analytics.kinds import Level, State, state_label
 from analytics.reading import Reading, read_file_image
 
 # Flag, evidence field, help.

@@ -30,7 +30,13 @@ from cameras.models import Camera
 from imgserv_site.health import check_database, check_disk, check_worker
 from publishing.models import PublishTarget, TargetKind
 from publishing.tasks import transport_for
-from publishing.transports import COMMAND_TIMEOUT, RsyncTransport, TransportError, run
+from publishing.transports import (
+    COMMAND_TIMEOUT,
+    RsyncTransport,
+    TransportError,
+    TransportErrorKind,
+    run,
+)
 
 # The camera sources give up each network step after 5 s; this bounds the whole check.
 CAMERA_TIMEOUT_S = 12.0
@@ -165,7 +171,7 @@ def reach(target: PublishTarget) -> str | None:
         run([*endpoint.ssh_argv(), endpoint.login, "true"], timeout=COMMAND_TIMEOUT)
     except TransportError as exc:
         # The server's forced command refuses `true`: we got in with the pinned key.
-        if "publish gate refused" not in str(exc):
+        if exc.kind != TransportErrorKind.GATE_REFUSED:
             return str(exc)
     return None
 
