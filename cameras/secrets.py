@@ -138,7 +138,7 @@ def _report(exc: FieldKeyError) -> None:
         log.error("%s", message)
 
 
-class EncryptedCharField(models.CharField):  # type: ignore[type-arg]
+class EncryptedCharField(models.CharField):
     """A CharField whose value is stored encrypted (see this module). In Python it is the
     plain str, so nothing else changes; max_length limits that plain value. The column is text,
     since a token is about 4/3 the value's length plus 100 characters."""

@@ -2,12 +2,17 @@
 WAL, the secret key or the key of the camera passwords.
 
 Every entry point (`manage.py`, so the worker and every command, and `imgserv_site.asgi`, so
-daphne) calls `protect()` before the settings are read:
+daphne) calls `protect()` before anything reads the settings:
 
-- The process umask: a login shell's 022 lets everyone read new files, so it becomes 077
-  (files 0600, folders 0700). A umask that already keeps others out is the operator's choice
-  and is kept: the systemd units' 0027 lets nginx read media and static files through their
-  group (deploy/install.sh).
+- The process umask. A login shell's 022 lets everyone read new files, so it becomes 077
+  (files 0600, folders 0700) before the settings make the data folder and the secret key.
+  Two cases keep group access, because nginx reads media and static files through their group
+  in production (deploy/install.sh makes those folders setgid, group nginx's):
+  - a umask that already keeps others out (the systemd units' 0027) is the operator's choice
+    and is kept;
+  - a command run by hand from a login shell on such an installation (the media or static
+    folder is setgid and group-readable) gets 027, so the folders it makes stay readable to
+    nginx.
 - Files made before (e.g. under an older version): the database and its -wal/-shm/-journal,
   `secret_key` and the key file lose every group and other bit (SQLite gives a new -wal and
   -shm the database's mode); the data and media folders lose the read and write bits the
@@ -23,15 +28,31 @@ import stat
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
+GROUP_UMASK = 0o027
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
+def shared_with_a_group(folder: Path) -> bool:
+    """Set up to be read through its group: setgid, group may list it."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_ISGID) and mode & 0o050 == 0o050
+
+
 def restrict_umask() -> int:
-    """077 unless the inherited umask already denies everything to others; returns it."""
+    """Sets the umask as this module says and returns it. Reads the settings (and so makes
+    the data folder) only after the umask is private."""
     inherited = os.umask(PRIVATE_UMASK)
     if inherited & 0o007 == 0o007:
         os.umask(inherited)
         return inherited
+    from django.conf import settings
+
+    if any(shared_with_a_group(Path(f)) for f in (settings.MEDIA_ROOT, settings.STATIC_ROOT)):
+        os.umask(GROUP_UMASK)
+        return GROUP_UMASK
     return PRIVATE_UMASK
 
 

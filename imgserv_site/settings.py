@@ -204,9 +204,16 @@ LIVE_WATCH_DATABASE = not REDIS_URL
 # small indexed queries.
 LIVE_WATCH_INTERVAL = env.float("LIVE_WATCH_INTERVAL", default=0.25)
 
+# Task worker processes per worker node: "auto" sizes them to the cameras (one per
+# CAMERAS_PER_TASK_WORKER, at most one per core), decided when the worker starts.
+Q_WORKERS = env.str("Q_WORKERS", default="auto")
+CAMERAS_PER_TASK_WORKER = env.int("CAMERAS_PER_TASK_WORKER", default=10)
 Q_CLUSTER = {
     "name": "imgserv",
-    "workers": env.int("Q_WORKERS", default=4),
+    "workers": int(Q_WORKERS) if Q_WORKERS.isdigit() else 1,
+    # A build decodes and holds a whole sequence; a fresh process gives that memory back.
+    "recycle": env.int("Q_RECYCLE", default=50),
+    "max_rss": env.int("Q_MAX_RSS_MB", default=200) * 1024,
     # Builds and publishing take seconds; capture is not a task (cameras.runner).
     "timeout": 600,
     "retry": 660,
@@ -261,6 +268,9 @@ SPECTACULAR_SETTINGS = {
     "public and rate limited per client; changing a camera needs a staff session or token.",
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components without the read-only fields, and with what the
+    # serializers refuse (a blank name, say), so a client is told exactly what is accepted.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Only /api/ is documented; /status and the viewer pages have their own contracts.
     "PREPROCESSING_HOOKS": ["imgserv_site.api.schema.only_api_paths"],
     # Swagger UI from the installed sidecar package, served as our static files: no CDN.

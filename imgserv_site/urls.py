@@ -37,3 +37,5 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "imgserv_site.api.views.not_found"

@@ -23,31 +23,52 @@ TESTDATA = SHARED / "testdata"
 REPO_DATA = ROOT / "data"
 _REPO_DATA_PREFIX = str(REPO_DATA) + os.sep
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_WRITE_EVENTS = {
-    "os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.truncate",
-    "os.chmod", "os.utime", "shutil.rmtree", "sqlite3.connect",
-}  # fmt: skip
+# Audit events that change files: the argument positions of each path and of its dir_fd (a
+# relative path is relative to that open folder, not to the working directory, unless it is
+# -1 or None).
+_WRITE_EVENTS: dict[str, tuple[tuple[int, int | None], ...]] = {
+    "os.mkdir": ((0, 2),),
+    "os.rmdir": ((0, 1),),
+    "os.remove": ((0, 1),),
+    "os.rename": ((0, 2), (1, 3)),
+    "os.link": ((1, 3),),
+    "os.symlink": ((1, 2),),
+    "os.truncate": ((0, None),),
+    "os.chmod": ((0, 2),),
+    "os.utime": ((0, 3),),
+    "shutil.rmtree": ((0, 1),),
+    "sqlite3.connect": ((0, None),),
+}
 _repo_data_writes: list[str] = []
 _data_before = pytest.StashKey[set[str] | None]()
 
 
-def _in_repo_data(path: object) -> bool:
+def _in_repo_data(path: object, dir_fd: object) -> bool:
     if not isinstance(path, str | bytes | os.PathLike):
         return False  # a file descriptor
-    absolute = os.path.abspath(os.fsdecode(path))
+    name = os.fsdecode(path)
+    if not os.path.isabs(name) and dir_fd not in (None, -1):
+        return False  # relative to some open folder, not to the working directory
+    absolute = os.path.abspath(name)
     return absolute == str(REPO_DATA) or absolute.startswith(_REPO_DATA_PREFIX)
 
 
 def _refuse_repo_data_writes(event: str, args: tuple[Any, ...]) -> None:
     if event == "open":
-        paths = [args[0]] if isinstance(args[2], int) and args[2] & _WRITE_FLAGS else []
+        # os.open's event has no dir_fd; only the writes matter.
+        if not (isinstance(args[2], int) and args[2] & _WRITE_FLAGS):
+            return
+        named: list[tuple[object, object]] = [(args[0], None)]
     elif event in _WRITE_EVENTS:
-        paths = list(args[:2]) if event in ("os.rename", "os.link", "os.symlink") else [args[0]]
+        named = [
+            (args[at], args[fd] if fd is not None and fd < len(args) else None)
+            for at, fd in _WRITE_EVENTS[event]
+        ]
     else:
         return
-    for path in paths:
-        if _in_repo_data(path):
-            _repo_data_writes.append(f"{event} {os.fsdecode(path)}")
+    for path, dir_fd in named:
+        if _in_repo_data(path, dir_fd):
+            _repo_data_writes.append(f"{event} {os.fsdecode(path)}")  # type: ignore[arg-type]
             raise RuntimeError(f"a test wrote into the checkout's data folder: {event} {path}")
 
 
@@ -84,7 +105,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     before, after = session.stash.get(_data_before, None), _repo_data_entries()
     if after is None or after == before:
         return
-    made = sorted(after - (before or set())) or ["the folder itself"]
+    made = sorted(after ^ (before or set())) or ["the folder itself"]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     message = f"FAILED: the test run wrote into {REPO_DATA}: {', '.join(made)}"
     if reporter is not None:

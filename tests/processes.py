@@ -127,7 +127,8 @@ def own_redis_database(redis_url: str) -> Iterator[str]:
 @contextlib.contextmanager
 def process_env(data_dir: Path, **extra: str) -> Iterator[dict[str, str]]:
     """The environment for child processes of one test, in the test run's mode."""
-    env = {**os.environ, "IMGSRV_DATA_DIR": str(data_dir)}
+    # Never the developer's .env (IMGSRV_ENV_FILE empty): a child sees only what the test sets.
+    env = {**os.environ, "IMGSRV_DATA_DIR": str(data_dir), "IMGSRV_ENV_FILE": ""}
     env.update(NWS_API_URL=NO_WEATHER, OPEN_METEO_API_URL=NO_WEATHER, **extra)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     urls = scaleout_urls()

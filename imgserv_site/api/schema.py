@@ -69,6 +69,16 @@ class ApiAutoSchema(AutoSchema):
             for p in self.view.get_permissions()
         )
 
+    def _map_serializer(
+        self, serializer: Any, direction: Any, bypass_extensions: bool = False
+    ) -> Any:
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request":
+            # Fields a body may not set are refused with 400 (CameraSerializer.validate), not
+            # ignored: say so, or a client would think them accepted.
+            schema["additionalProperties"] = False
+        return schema
+
     def get_auth(self) -> list[dict[str, list[Any]]]:
         # Called for its side effect too: it registers the security schemes in the components.
         auths: list[dict[str, list[Any]]] = super().get_auth()
@@ -112,5 +122,5 @@ class ApiAutoSchema(AutoSchema):
             found["404"] = ("No camera has this slug.", {})
         if self.method not in SAFE_METHODS:
             found["400"] = ("The body was refused; nothing was changed.", {})
-            found["415"] = ("The body is not JSON, a form or multipart.", {})
+            found["415"] = ("The body is not JSON.", {})
         return found

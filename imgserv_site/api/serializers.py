@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -38,6 +39,24 @@ INTEGER_FIELDS = {
     for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
     if field is serializers.IntegerField
 }
+
+
+def wrong_json_type(field: serializers.Field | None, value: Any) -> str | None:
+    """The JSON type `field` takes, when `value` is not of it; None when it is (or is null, which
+    the field itself judges, or the field is unknown or read-only)."""
+    if field is None or field.read_only or value is None:
+        return None
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "true or false"
+    choices = getattr(field, "choices", None) or {}
+    whole = isinstance(field, serializers.IntegerField) or (
+        isinstance(field, serializers.ChoiceField) and all(isinstance(c, int) for c in choices)
+    )
+    if whole:
+        return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
+    if isinstance(field, serializers.CharField | serializers.ChoiceField):
+        return None if isinstance(value, str) else "a string"
+    return None
 
 
 class SequenceLinkSerializer(serializers.Serializer):
@@ -96,6 +115,19 @@ class CameraSerializer(serializers.ModelSerializer[Camera]):
             "url": sequence.get_absolute_url(),
             "urls": {k.value: sequence.url_for(k) for k in OutputFormat if sequence.file_for(k)[0]},
         }
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Each value of the JSON body (the only kind CameraDetail parses) must be of the type
+        the schema gives it: DRF alone takes 0 for false, "5" for 5 and 5 for "5"."""
+        if isinstance(data, Mapping):
+            wrong = {
+                name: [f"Must be {kind}."]
+                for name, value in data.items()
+                if (kind := wrong_json_type(self.fields.get(name), value))
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Refuse fields that cannot be changed here (rather than ignore them), then apply the

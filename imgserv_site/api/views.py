@@ -6,12 +6,15 @@ needs staff (`ReadOnlyOrStaff`).
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
+from django.views.defaults import page_not_found
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,6 +52,9 @@ class CameraDetail(generics.RetrieveUpdateAPIView[Camera]):
     lookup_field = "slug"
     # No PUT: a camera has more fields than the API may set, so replacing it whole makes no sense.
     http_method_names = ["get", "patch", "head", "options"]
+    # JSON only: in a form every value is a string, so "0" would pass for a boolean the schema
+    # says must be true or false.
+    parser_classes = [JSONParser]
 
 
 class LatestSequenceView(APIView):
@@ -134,3 +140,12 @@ class PublishingView(APIView):
     def get(self, request: Request) -> Response:
         """Publish state per target (no hosts, users or paths); empty without publishing."""
         return Response(publish_state())
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 handler (urls.py). Under /api/ the body is JSON like every other API
+    answer, so that a path no URL pattern takes (a slug with a space, say) reads as the same
+    404 as an unknown camera; elsewhere it is Django's page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

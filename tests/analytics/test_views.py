@@ -12,7 +12,8 @@ from django.utils import timezone
 from analytics.kinds import Level, State
 from analytics.models import ConditionReading, RoadRegion
 from cameras.capture import store_frame
-from cameras.sources import Grab
+from cameras.sources import Grab, open_source
+from cameras.sources.demo import DemoSource
 
 pytestmark = pytest.mark.urls("analytics.urls")
 
@@ -147,13 +148,21 @@ def test_it_serves_the_metadata_as_json(client, stored):
 
 
 def test_it_never_grabs_from_the_camera(client, camera, monkeypatch):
-    def forbidden(*args, **kwargs):
+    grabs = []
+
+    def forbidden(source):
+        grabs.append(source)
         raise AssertionError("grabbed")
 
-    monkeypatch.setattr("cameras.sources.demo.DemoSource.grab", forbidden, raising=False)
+    # The camera's own source class: renamed or gone, and the patch fails instead of passing.
+    monkeypatch.setattr(DemoSource, "grab", forbidden)
+    with pytest.raises(AssertionError, match="grabbed"):  # the trap is the camera's grab
+        open_source(camera).grab()
+    grabs.clear()
     response = client.get("/analytics/road-boundaries", {"camera": camera.slug})
     assert response.status_code == 404
     assert "No stored frame" in response.json()["error"]
+    assert grabs == []
 
 
 def test_it_detects_a_road_when_none_is_stored(client, camera):

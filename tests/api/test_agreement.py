@@ -64,14 +64,17 @@ def test_it_answers_404_for_an_unknown_camera(api, db):
     assert api.get("/api/cameras/nope/agreement").status_code == 404
 
 
-def test_it_is_read_only(api, camera):
-    assert api.post(f"/api/cameras/{camera.slug}/agreement").status_code in (401, 403)
+def test_it_is_read_only(api, staff_api, camera):
+    for client in (api, staff_api):
+        response = client.post(f"/api/cameras/{camera.slug}/agreement")
+        assert response.status_code == 405
+        assert response["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_it_is_documented_in_the_schema(api, db):
     schema = json.loads(api.get("/api/schema/", {"format": "json"}).content)
     get = schema["paths"]["/api/cameras/{slug}/agreement"]["get"]
-    assert set(get["responses"]) == {"200", "404"}
+    assert set(get["responses"]) == {"200", "401", "404", "429"}
     ref = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     fields = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]["properties"]
     assert {"matrix", "right_share", "adjustments", "reference"} <= set(fields)

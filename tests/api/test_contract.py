@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
@@ -98,6 +99,14 @@ class LiveApi:
     staff_token: str
 
 
+@pytest.fixture(scope="module", autouse=True)
+def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Hypothesis, under schemathesis, keeps its files in ./.hypothesis: not in the checkout."""
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
+    yield
+    set_hypothesis_home_dir(None)
+
+
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     data = tmp_path_factory.mktemp("contract")
@@ -147,8 +156,10 @@ def contract_config(base: str, headers: dict[str, str]) -> SchemathesisConfig:
             },
             # Every built-in check, on every answer.
             "checks": {"enabled": True},
-            # No example database in the checkout: each run starts from the seed.
+            # Nothing kept in the checkout (no example database, no cache of past runs): each
+            # run starts from the seed alone.
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
+            "cache": {"enabled": False},
             "operations": [
                 # 503 is /api/health's documented answer when a check fails, not a crash.
                 {

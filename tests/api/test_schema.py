@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+import schemathesis
 from django.contrib.staticfiles import finders
+from django.core.wsgi import get_wsgi_application
 from drf_spectacular.validation import validate_schema
+from schemathesis.checks import not_a_server_error
 
 API_PATHS = {
     "/api/cameras/",
@@ -71,3 +75,85 @@ def test_it_allows_the_docs_inline_style_by_hash_only(client, db):
     style = next(d for d in policy.split("; ") if d.startswith("style-src"))
     assert re.fullmatch(r"style-src 'self' 'sha256-[A-Za-z0-9+/=]+'", style)
     assert "unsafe-inline" not in policy
+
+
+def api_schema(client) -> dict:
+    return json.loads(client.get("/api/schema/", {"format": "json"}).content)
+
+
+def operations(schema: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_it_asks_for_credentials_only_where_they_are_needed(client, db):
+    """Reading is public: an invalid token gets the same data as none at all, so a public
+    read that advertised token or cookie security would be a lie."""
+    for method, path, operation in operations(api_schema(client)):
+        if method == "GET":
+            assert "security" not in operation, path
+        else:
+            assert operation["security"] == [{"tokenAuth": []}, {"cookieAuth": []}], path
+
+
+def test_it_documents_every_refusal_with_its_body(client, db):
+    schema = api_schema(client)
+    for method, path, operation in operations(schema):
+        codes = set(operation["responses"])
+        expected = {"200", "401"}
+        expected |= {"400", "403", "415"} if method == "PATCH" else {"429"}
+        expected |= {"404"} if "{slug}" in path else set()
+        expected |= {"400"} if path.endswith("/history") else set()
+        expected |= {"503"} if path == "/api/health" else set()
+        assert codes == expected, (method, path)
+        for code in codes - {"200"}:
+            assert operation["responses"][code]["content"]["application/json"]["schema"], code
+    throttled = schema["paths"]["/api/cameras/"]["get"]["responses"]["429"]
+    assert throttled["headers"]["Retry-After"]["required"] is True
+
+
+def test_it_documents_publishing_as_a_list_of_targets(client, db):
+    schema = api_schema(client)
+    body = schema["paths"]["/api/publishing"]["get"]["responses"]["200"]["content"]
+    assert body["application/json"]["schema"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/PublishTarget"},
+    }
+    fields = schema["components"]["schemas"]["PublishTarget"]["properties"]
+    assert {"name", "last_success_at", "lag_seconds", "last_error"} <= set(fields)
+    assert not {"host", "user", "remote_path"} & set(fields)
+
+
+@pytest.fixture
+def in_process(db) -> schemathesis.schemas.BaseSchema:
+    """The served schema, with its cases called on the site in this process (no server)."""
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+def test_a_throttled_client_gets_the_documented_429(in_process, camera, settings):
+    """The live contract run raises the rate limit; here the limit bites, and schemathesis
+    checks the answer against the schema (status, body, Retry-After)."""
+    settings.PUBLIC_RATE = "2/min"
+    case = in_process["/api/cameras/"]["GET"].Case()
+    responses = [case.call() for _ in range(3)]
+    assert responses[-1].status_code == 429
+    for response in responses:
+        case.validate_response(response)
+
+
+def test_an_unhealthy_installation_gets_the_documented_503(in_process, camera):
+    case = in_process["/api/health"]["GET"].Case()
+    response = case.call()
+    assert response.status_code == 503  # no worker has ever beaten here
+    # Every check but the one that takes any 5xx for a crash: this 503 is the documented answer.
+    case.validate_response(response, excluded_checks=[not_a_server_error])
+
+
+def test_a_path_no_route_takes_gets_the_json_404(client, db):
+    response = client.get("/api/cameras/no such camera/agreement")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert client.get("/no-such-page")["Content-Type"].startswith("text/html")

@@ -7,12 +7,12 @@ import socket
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
-from django.utils import timezone
 
 from cameras.models import Camera, SourceKind
 from imgserv_site.management.commands import doctor as doctor_module
@@ -20,6 +20,7 @@ from publishing.models import PublishTarget, TargetKind
 from tests.factories import live_worker
 
 PASSWORD = "doctor-pw-5c1d0e"
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def doctor(*args: str) -> tuple[int, str]:
@@ -106,8 +107,10 @@ def test_it_fails_on_a_pending_migration(healthy):
 
 def test_it_fails_when_no_worker_has_beat_lately(healthy, settings):
     settings.WORKER_STALE_AFTER_SECONDS = 15
-    live_worker(timezone.now() - dt.timedelta(minutes=10))
-    code, output = doctor()
+    # A fixed clock: the line gives the age to the second, and the check itself takes time.
+    with time_machine.travel(NOW, tick=False):
+        live_worker(NOW - dt.timedelta(minutes=10))
+        code, output = doctor()
     assert code == 1
     expected = "0 workers running, last seen 600 s ago; is `manage.py worker` running?"
     assert expected in line(output, "worker")
@@ -158,13 +161,14 @@ def directory_target(path) -> PublishTarget:
 
 
 def test_it_reports_a_publish_target_that_is_up_to_date(healthy, tmp_path):
-    now = timezone.now()
-    when = now - dt.timedelta(minutes=5)
+    when = NOW - dt.timedelta(minutes=5)
     target = directory_target(tmp_path)
     PublishTarget.objects.filter(pk=target.pk).update(
         last_success_at=when, requested_at=when, published_request_at=when
     )
-    code, output = doctor("--connect")
+    with time_machine.travel(NOW, tick=False):
+        live_worker(NOW)
+        code, output = doctor("--connect")
     assert code == 0, output
     assert line(output, "publish local").startswith("✓")
     assert "last success 5 min ago; up to date" in line(output, "publish local")

@@ -32,12 +32,15 @@ def test_it_fails_when_the_worker_went_quiet(client, db, settings):
 
 
 def test_it_fails_when_a_camera_is_not_captured_for_several_spacings(client, camera):
-    live_worker()
     spacing = camera.capture_spacing
-    camera.last_frame_at = camera.last_attempt_at = timezone.now() - 2 * spacing
+    now = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    camera.last_frame_at = camera.last_attempt_at = now - 2 * spacing
     camera.save()
-    assert client.get("/health").status_code == 200
-    with time_machine.travel(timezone.now() + 2 * spacing):
+    with time_machine.travel(now, tick=False):  # two spacings: within LATE_AFTER_SPACINGS
+        live_worker()
+        assert client.get("/health").status_code == 200
+    with time_machine.travel(now + 2 * spacing, tick=False):
+        live_worker()
         response = client.get("/health")
     assert response.status_code == 503
     check = response.json()["checks"]["capture"]

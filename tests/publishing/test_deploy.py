@@ -79,7 +79,7 @@ def test_it_passes_systemd_analyze_verify(unit, tmp_path):
 
 
 @pytest.mark.parametrize("unit", UNITS)
-def test_it_sandboxes_each_unit_and_restarts_with_a_limit(unit):
+def test_it_sandboxes_each_unit_restarts_it_and_bounds_its_memory(unit):
     text = (DEPLOY / "systemd" / unit).read_text()
     for line in (
         "User=@USER@",
@@ -93,6 +93,10 @@ def test_it_sandboxes_each_unit_and_restarts_with_a_limit(unit):
         "StartLimitBurst=5",
         "EnvironmentFile=@ENV_FILE@",
     ):
+        assert line in text.splitlines(), line
+    for setting in ("MemoryHigh=", "MemoryMax="):
+        assert any(line.startswith(setting) for line in text.splitlines()), setting
+    for line in ("Environment=MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072",):
         assert line in text.splitlines(), line
     assert text.count("ReadWritePaths=") == 1
 

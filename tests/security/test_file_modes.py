@@ -3,12 +3,15 @@ umask (022) on a fresh data folder make nothing that another user of the machine
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,9 +57,9 @@ def manage(env: dict[str, str], *args: str, umask: int = 0o022) -> None:
     )  # fmt: skip
 
 
-@pytest.fixture
-def daphne(data) -> Iterator[str]:
-    folder, env = data
+@contextlib.contextmanager
+def daphne(env: dict[str, str]) -> Iterator[str]:
+    """daphne from a login shell's umask, answering."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
@@ -70,23 +73,22 @@ def daphne(data) -> Iterator[str]:
             try:
                 with urllib.request.urlopen(f"{base}/status", timeout=2):
                     break
+            except urllib.error.HTTPError:
+                break  # it answers (before `migrate`, with an error)
             except OSError:
                 time.sleep(0.2)
         else:
-            pytest.fail("daphne did not answer within 30 s")
+            pytest.fail("daphne did not answer /status within 30 s")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def test_it_makes_the_data_folder_and_its_secrets_private_from_a_fresh_start(data, daphne):
+def test_it_makes_the_data_folder_and_its_secrets_private_from_a_fresh_start(data):
     folder, env = data
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "shell", "-c", SETUP)
-    # daphne holds the database open: its WAL and shared-memory files exist now.
-    with urllib.request.urlopen(f"{daphne}/status", timeout=5):
-        pass
     private = {
         folder: 0o700,
         folder / "media": 0o700,
@@ -94,14 +96,36 @@ def test_it_makes_the_data_folder_and_its_secrets_private_from_a_fresh_start(dat
         folder / "secret_key": 0o600,
         folder / "field_key": 0o600,
     }
-    if not scaleout_urls():
-        private[folder / "imgserv.sqlite3"] = 0o600
-        for companion in ("imgserv.sqlite3-wal", "imgserv.sqlite3-shm"):
-            if (folder / companion).exists():
-                private[folder / companion] = 0o600
-        assert (folder / "imgserv.sqlite3-wal").exists()
-    found = {path: oct(mode(path)) for path in private}
+    embedded = not scaleout_urls()
+    if embedded:
+        names = ("imgserv.sqlite3", "imgserv.sqlite3-wal", "imgserv.sqlite3-shm")
+        private.update({folder / name: 0o600 for name in names})
+    with wal_open(folder / "imgserv.sqlite3") if embedded else contextlib.nullcontext():
+        found = {path: oct(mode(path)) for path in private}
     assert found == {path: oct(m) for path, m in private.items()}
+
+
+@contextlib.contextmanager
+def wal_open(database: Path) -> Iterator[None]:
+    """The database open with a write done, so that its -wal and -shm exist, from a process
+    whose umask (022) would make them 0644: SQLite gives them the database's own mode."""
+    before = os.umask(0o022)
+    try:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS probe (x)")
+            db.commit()
+            yield
+    finally:
+        os.umask(before)
+
+
+def test_daphne_alone_makes_a_private_data_folder(data):
+    folder, env = data
+    with daphne(env):
+        assert mode(folder) == 0o700
+        assert mode(folder / "secret_key") == 0o600
+        if not scaleout_urls():
+            assert mode(folder / "imgserv.sqlite3") == 0o600
 
 
 def test_it_takes_away_what_others_could_read_in_an_existing_data_folder(data):
@@ -133,3 +157,15 @@ def test_it_keeps_a_umask_that_already_keeps_others_out(data):
     if not scaleout_urls():
         assert mode(folder / "imgserv.sqlite3") == 0o600
     assert os.stat(folder).st_mode & 0o007 == 0
+
+
+def test_a_command_run_by_hand_keeps_an_installations_media_readable_to_nginx(data):
+    """deploy/install.sh makes media setgid and group nginx's; an operator's command from a
+    login shell (umask 022) must not make folders there that nginx cannot enter."""
+    folder, env = data
+    manage(env, "migrate", "--noinput", "-v0", umask=0o027)
+    (folder / "media").mkdir()
+    (folder / "media").chmod(0o2750)
+    manage(env, "shell", "-c", SETUP, umask=0o022)
+    assert mode(folder / "media" / "frames" / "gate") & 0o777 == 0o750
+    assert mode(folder / "field_key") == 0o600

@@ -1,8 +1,17 @@
-"""Security headers on every response; framing allowed for the iframe views only."""
+"""Security headers on every response; framing allowed for the iframe views only; over HTTPS,
+HSTS and secure cookies, from the settings as a real start-up reads them."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PAGES = ["/", "/status", "/health", "/admin/login/", "/api/cameras/", "/no-such-page"]
 
@@ -57,10 +66,80 @@ def test_it_refuses_framing_of_the_viewer_even_with_origins_configured(client, c
     assert response["X-Frame-Options"] == "DENY"
 
 
-def test_it_sends_hsts_and_secure_cookies_over_https(client, admin_user, settings):
-    settings.HTTPS = True
-    settings.SECURE_HSTS_SECONDS = 31_536_000
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
-    response = client.get("/admin/login/", secure=True)
-    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
-    assert response.cookies["csrftoken"]["secure"]
+# The site as an operator starts it: settings.py read in a fresh interpreter from these
+# variables (and no .env), requests through the project's real middleware. No database: the
+# pages asked for need none, and /health only has to answer without a redirect.
+PRODUCTION = {
+    "HTTPS": "true",
+    "ALLOWED_HOSTS": "cams.example.org",
+    "DEBUG": "false",
+    "SECRET_KEY": "production-like-" + "k" * 50,
+}
+PROBE = """
+import json
+import django
+django.setup()
+from django.test import Client
+
+client = Client(HTTP_HOST="cams.example.org")
+
+def seen(response):
+    cookies = {name: bool(c["secure"]) for name, c in response.cookies.items()}
+    return {"status": response.status_code, "headers": dict(response.headers), "secure": cookies}
+
+print(json.dumps({
+    "https": seen(client.get("/admin/login/", secure=True)),
+    "http": seen(client.get("/admin/login/")),
+    "health": seen(client.get("/health")),
+    "proxied": seen(client.get("/admin/login/", HTTP_X_FORWARDED_PROTO="https")),
+}))
+"""
+
+
+def started_with(data_dir: Path, **variables: str) -> dict[str, dict]:
+    """What the site answers when started with exactly these variables (none from the shell
+    running the tests, no .env)."""
+    names = {*PRODUCTION, "TRUSTED_PROXY", "HSTS_SECONDS", "SECURE_SSL_REDIRECT"}
+    env = {k: v for k, v in os.environ.items() if k not in names | {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="imgserv_site.settings",
+        IMGSRV_DATA_DIR=str(data_dir),
+        IMGSRV_ENV_FILE="",
+        **variables,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_it_sends_hsts_and_secure_cookies_over_https(tmp_path):
+    seen = started_with(tmp_path, **PRODUCTION)
+    https = seen["https"]
+    assert https["status"] == 200
+    assert https["headers"]["Strict-Transport-Security"] == "max-age=31536000"
+    assert https["secure"] == {"csrftoken": True}
+    assert https["headers"]["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in https["headers"]["Content-Security-Policy"]
+    assert "camera=()" in https["headers"]["Permissions-Policy"]
+    # Plain HTTP is sent to HTTPS, except the health check local monitors probe.
+    assert seen["http"]["status"] == 301
+    assert seen["http"]["headers"]["Location"] == "https://cams.example.org/admin/login/"
+    assert seen["health"]["status"] in (200, 503)
+    assert "Strict-Transport-Security" not in seen["health"]["headers"]
+
+
+def test_it_believes_a_forwarded_https_only_behind_the_trusted_proxy(tmp_path):
+    assert started_with(tmp_path, **PRODUCTION)["proxied"]["status"] == 301
+    proxied = started_with(tmp_path, **PRODUCTION, TRUSTED_PROXY="true")["proxied"]
+    assert proxied["status"] == 200
+    assert proxied["headers"]["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_it_sends_no_hsts_and_plain_cookies_without_https(tmp_path):
+    seen = started_with(tmp_path, **{**PRODUCTION, "HTTPS": "false"})
+    assert seen["http"]["status"] == 200
+    assert "Strict-Transport-Security" not in seen["http"]["headers"]
+    assert seen["http"]["secure"] == {"csrftoken": False}

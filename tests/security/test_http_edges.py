@@ -32,7 +32,7 @@ def test_it_logs_every_client_fault_logger_without_traceback():
             raise ValueError("boom")
         except ValueError as exc:
             record.exc_info = (type(exc), exc, exc.__traceback__)
-        assert all(f.filter(record) for f in logging.getLogger(name).filters), name
+        assert logging.getLogger(name).filter(record), name
         assert record.exc_info is None, name
 
 
@@ -69,4 +69,4 @@ def test_the_api_refuses_a_camera_number_not_written_in_ascii_digits(camera, val
     response = api.patch(url, {"frames_per_sequence": value}, format="json")
     assert response.status_code == 400
     assert "frames_per_sequence" in response.json()
-    assert api.patch(url, {"frames_per_sequence": "7"}, format="json").status_code == 200
+    assert api.patch(url, {"frames_per_sequence": 7}, format="json").status_code == 200

@@ -20,7 +20,7 @@ from sequences import encoders
 from sequences.choices import OptimisationLevel, OverlayStyle
 from sequences.encoders import atomic_write, encode_gif, encode_mp4, encode_webp
 from sequences.overlay import ALERT_YELLOW, CONDITION_COLOURS, OverlayInfo, draw_overlay
-from tests.conftest import testdata
+from tests.conftest import testdata as shared_file
 
 WIDTH, HEIGHT = 320, 180
 
@@ -124,7 +124,7 @@ def test_it_makes_smaller_files_at_aggressive_than_low(tmp_path: Path) -> None:
 
 
 def video_frames(count: int) -> list[Image.Image]:
-    capture = cv2.VideoCapture(str(testdata("videos/highway_overpass_720p.mp4")))
+    capture = cv2.VideoCapture(str(shared_file("videos/highway_overpass_720p.mp4")))
     frames = []
     for index in range(count):
         capture.set(cv2.CAP_PROP_POS_FRAMES, index * 30)

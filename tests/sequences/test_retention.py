@@ -6,8 +6,9 @@ from pathlib import Path
 import time_machine
 from django.utils import timezone
 
-from cameras.capture import capture_frame
+from cameras.capture import capture_frame, store_frame
 from cameras.models import Frame
+from sequences import signals
 from sequences.builder import build_sequence
 from sequences.models import Sequence, SequenceSettings
 from sequences.retention import apply_plan, plan_cleanup, stored_bytes
@@ -45,23 +46,43 @@ def test_it_deletes_old_frames_that_no_kept_sequence_needs(camera, media_root, s
     assert not any((Path(media_root) / f.file).exists() for f in old)
 
 
-def test_it_holds_the_disk_quota_while_frames_keep_arriving(camera, settings):
-    """Frames every 6 s, each ~60 KB, with a 1 MB cap: the guard runs on every frame."""
+def test_it_holds_the_disk_quota_while_frames_keep_arriving(camera, settings, monkeypatch):
+    """Frames every 6 s, each ~65 KB (2.6 MB in all), with a 1 MB cap: the guard after each
+    stored frame deletes the oldest, and keeps the newest a build needs."""
     settings.MEDIA_QUOTA_MB = 1
-    source = ScriptedSource([grab(320, 180, seed=i) for i in range(40)])
+    # The receiver looks at most every 10 s of real time; here, at every frame.
+    monkeypatch.setattr(signals, "DISK_CHECK_SECONDS", 0.0)
+    source = ScriptedSource([grab(640, 360, seed=i) for i in range(40)])
+    stored: list[Frame] = []
     for i in range(40):
         with time_machine.travel(START + dt.timedelta(seconds=6 * i), tick=False):
-            capture_frame(camera, source)
+            frame = capture_frame(camera, source)
+        assert frame is not None
+        stored.append(frame)
         assert stored_bytes() <= 2**20 + 80_000  # at most the one frame just stored over
-    assert Frame.objects.count() >= camera.frames_per_sequence
+    kept = set(Frame.objects.values_list("pk", flat=True))
+    gone = [f for f in stored if f.pk not in kept]
+    assert len(gone) >= 20  # over half the frames had to go
+    assert gone == stored[: len(gone)]  # the oldest, in order
+    assert not any((Path(settings.MEDIA_ROOT) / f.file).exists() for f in gone)
+    assert {f.pk for f in stored[-camera.frames_per_sequence :]} <= kept
 
 
 def test_it_never_frees_the_frames_of_the_next_build(camera, settings):
+    """Five 1280x720 frames (~250 KB each) are over a 1 MB quota on their own: everything
+    older goes, and these stay although the quota is still exceeded."""
     settings.MEDIA_QUOTA_MB = 1
     settings.FRAME_RETENTION_HOURS = 0
-    newest = frames(camera, 5, START)
+    older = frames(camera, 5, START - dt.timedelta(hours=1))
+    newest = [
+        store_frame(camera, grab(1280, 720, seed=i), START + dt.timedelta(seconds=6 * i))
+        for i in range(5)
+    ]
+    assert stored_bytes() > 2**20 + sum(f.size_bytes for f in older)
     apply_plan(plan_cleanup(timezone.now()))
     assert set(Frame.objects.values_list("pk", flat=True)) == {f.pk for f in newest}
+    assert not any((Path(settings.MEDIA_ROOT) / f.file).exists() for f in older)
+    assert stored_bytes() > 2**20
 
 
 def test_it_sweeps_temp_files_abandoned_by_a_killed_write(media_root):
@@ -80,9 +101,7 @@ def test_it_sweeps_temp_files_abandoned_by_a_killed_write(media_root):
     assert not old.exists() and fresh.exists()
 
 
-def test_it_frees_the_oldest_frames_to_keep_the_disk_above_its_floor(
-    camera, settings, monkeypatch
-):
+def test_it_frees_the_oldest_frames_to_keep_the_disk_above_its_floor(camera, settings, monkeypatch):
     """A disk with less free space than MIN_FREE_DISK_MB, and no quota: the oldest frames go,
     never those of the next build nor of the latest sequence."""
     from sequences import retention
@@ -99,6 +118,10 @@ def test_it_frees_the_oldest_frames_to_keep_the_disk_above_its_floor(
     plan = retention.plan_quota(retention.Plan())
     assert [f.pk for f in plan.frames] == [f.pk for f in old[:4]]
     apply_plan(plan)
+    remaining = set(Frame.objects.values_list("pk", flat=True))
+    assert not {f.pk for f in old[:4]} & remaining
+    assert not any((Path(settings.MEDIA_ROOT) / f.file).exists() for f in old[:4])
+    assert {f.pk for f in old[4:]} <= remaining
     assert set(latest.frames.values_list("pk", flat=True)) <= set(
         Frame.objects.values_list("pk", flat=True)
     )

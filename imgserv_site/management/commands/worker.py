@@ -11,7 +11,10 @@ whole process tree with it, so no cluster worker outlives it.
 from __future__ import annotations
 
 import contextlib
+import gc
+import importlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -21,13 +24,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_q.cluster import Cluster
+from django_q.conf import Conf
 
+from cameras.models import Camera
 from cameras.runner import CaptureService
 
 log = logging.getLogger(__name__)
 CHILDREN_GRACE_SECONDS = 5.0
+# The modules behind the scheduled and queued tasks: analysis, builds, publishing.
+TASK_MODULES = ("analytics.tasks", "sequences.tasks", "publishing.tasks", "av")
 
 
 class Command(BaseCommand):
@@ -42,6 +50,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, no_capture: bool, capture_only: bool, **options: Any) -> None:
         lead_own_group()
         stopping = threading.Event()
+        Conf.WORKERS = task_workers()
+        share_with_children()
         cluster = None if capture_only else Cluster()
         if cluster is not None:
             # Forked before any thread starts here: a fork copies locks held by other threads.
@@ -86,6 +96,26 @@ class Command(BaseCommand):
                 return 1
             time.sleep(0.5)
         return 0
+
+
+def share_with_children() -> None:
+    """Load what the task workers will run before they are forked, and take it out of the
+    garbage collector's reach: their copies of those pages then stay shared with this process
+    (copy on write) instead of each worker loading, and dirtying, its own."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    gc.collect()
+    gc.freeze()
+
+
+def task_workers() -> int:
+    """Q_WORKERS, or with "auto" one task worker per CAMERAS_PER_TASK_WORKER enabled cameras,
+    at least one and at most one per core: each costs ~100 MiB, and builds are the work."""
+    if settings.Q_WORKERS.isdigit():
+        return max(1, int(settings.Q_WORKERS))
+    cameras = Camera.objects.filter(enabled=True).count()
+    wanted = math.ceil(cameras / settings.CAMERAS_PER_TASK_WORKER)
+    return max(1, min(wanted, os.cpu_count() or 1))
 
 
 def lead_own_group() -> None:
