@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from cameras import leases
@@ -109,8 +109,12 @@ class CaptureService:
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         for entry in self.running.values():
             entry.thread.join(timeout=max(0.0, deadline - time.monotonic()))
-        self.announce_stored()
-        leases.leave(self.node)
+        try:
+            self.announce_stored()
+            leases.leave(self.node)
+        except DatabaseError:
+            # The leases then run out on their own, within leases.TTL.
+            log.exception("capture node %s: could not free its leases", self.node)
         self.running.clear()
         connection.close()
         log.info("capture node %s stopped", self.node)
