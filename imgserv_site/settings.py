@@ -129,6 +129,8 @@ MIDDLEWARE = [
     # Before WhiteNoise, so static files get the headers too.
     "imgserv_site.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and auth: what it serves is anonymous and built already.
+    "imgserv_site.freshness.FreshPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,10 +194,28 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "imgserv",
-        }
+        },
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "imgserv-shared",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # "shared" must reach across the web and worker processes (imgserv_site.freshness):
+    # files under DATA_DIR. Rate limits stay in each process's memory: they are written on
+    # every request.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        },
+    }
+# Public pages served, between changes, from what the web process built last.
+FRESH_PAGES = ["/", "/iframe", "/camera/", "/status", "/api/status"]
+# Of those, the ones under the public rate limit (PUBLIC_RATE), as the REST API's are.
+FRESH_PAGES_LIMITED = ["/status", "/api/status"]
 
 # The in-memory layer lives inside the web process, so a build in the worker cannot reach it;
 # the web process then watches the database for new sequences itself (sequences/live.py).

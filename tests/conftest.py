@@ -127,10 +127,11 @@ def media_root(settings, tmp_path: Path) -> Path:
     # Each test its own cache, so rate-limit counters never carry over from other tests.
     # (Not cache.clear(): in scale-out mode that would wipe the Redis database the queue uses.)
     settings.CACHES = {
-        "default": {
+        name: {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-{uuid.uuid4()}",
+            "LOCATION": f"test-{name}-{uuid.uuid4()}",
         }
+        for name in ("default", "shared")
     }
     return settings.MEDIA_ROOT
 
