@@ -106,6 +106,8 @@ env_file() {
   setting "$file" SECRET_KEY "$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
   setting "$file" ALLOWED_HOSTS "$(hostname -f 2>/dev/null || hostname),localhost,127.0.0.1"
   setting "$file" DEBUG false
+  # nginx (deploy/nginx/camera-server.conf) sends the media files the web process picks.
+  setting "$file" MEDIA_ACCEL_PREFIX /internal-media/
   if system; then
     run chown "root:$IMGSRV_USER" "$file"
     run chmod 0640 "$file"

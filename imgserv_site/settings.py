@@ -216,6 +216,11 @@ else:
 FRESH_PAGES = ["/", "/iframe", "/camera/", "/status", "/api/status"]
 # Of those, the ones under the public rate limit (PUBLIC_RATE), as the REST API's are.
 FRESH_PAGES_LIMITED = ["/status", "/api/status"]
+# Behind nginx (deploy/nginx/camera-server.conf), the path prefix nginx sends media files
+# from: X-Accel-Redirect instead of Python streaming them. Empty: Python sends them, and
+# each client may fetch MEDIA_RATE whole files.
+MEDIA_ACCEL_PREFIX = env.str("MEDIA_ACCEL_PREFIX", default="")
+MEDIA_RATE = env.str("MEDIA_RATE", default="30/min")
 
 # The in-memory layer lives inside the web process, so a build in the worker cannot reach it;
 # the web process then watches the database for new sequences itself (sequences/live.py).

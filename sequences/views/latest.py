@@ -1,19 +1,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+import math
+from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.request import MediaType
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+from rest_framework.throttling import SimpleRateThrottle
 
 from cameras.models import Camera
 from sequences.choices import OutputFormat
 from sequences.models import Sequence
+from sequences.views.files import send_file
+
+
+class MediaRateThrottle(SimpleRateThrottle):
+    """Whole media files per client address (settings.MEDIA_RATE)."""
+
+    scope = "media"
+
+    def get_rate(self) -> str:
+        return str(settings.MEDIA_RATE)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def latest_for(slug: str | None) -> Sequence:
@@ -65,7 +82,7 @@ def negotiated(request: HttpRequest, sequence: Sequence) -> OutputFormat:
     return OutputFormat.GIF
 
 
-def serve(request: HttpRequest, sequence: Sequence, kind: OutputFormat) -> HttpResponse:
+def serve(request: HttpRequest, sequence: Sequence, kind: OutputFormat) -> HttpResponseBase:
     relative, _size = sequence.file_for(kind)
     if not relative:
         raise Http404(f"This sequence has no {kind.label}.")
@@ -73,23 +90,37 @@ def serve(request: HttpRequest, sequence: Sequence, kind: OutputFormat) -> HttpR
     last_modified = int(sequence.built_at.timestamp())
     conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if isinstance(conditional, HttpResponseNotModified):
-        response: HttpResponse = conditional
+        response: HttpResponseBase = conditional
     else:
-        try:
-            handle = (Path(settings.MEDIA_ROOT) / relative).open("rb")
-        except FileNotFoundError as exc:
-            raise Http404("The sequence file is gone.") from exc
-        response = FileResponse(handle, content_type=kind.content_type)  # type: ignore[assignment]
+        limited = media_limit(request)
+        if limited is not None:
+            return limited
         filename = f"{sequence.camera.slug}.{kind.value}"
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        response = send_file(request, relative, kind.content_type, etag, filename)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=fresh_for_seconds(sequence))
     return response
 
 
-@require_GET
-def sequence_latest(request: HttpRequest) -> HttpResponse:
+def media_limit(request: HttpRequest) -> HttpResponse | None:
+    """MEDIA_RATE whole files per client without nginx: a 3 MB loop fetched in a loop would
+    otherwise fill the line. Behind nginx (MEDIA_ACCEL_PREFIX) nginx sends them, and its own
+    limit applies. Answers that cost nothing (304) are not counted."""
+    if settings.MEDIA_ACCEL_PREFIX:
+        return None
+    throttle = MediaRateThrottle()
+    anonymous = SimpleNamespace(user=None, META=request.META, headers=request.headers)
+    if throttle.allow_request(anonymous, None):  # type: ignore[arg-type]
+        return None
+    response = HttpResponse("Too many requests for this file; try again shortly.", status=429)
+    response["Content-Type"] = "text/plain; charset=utf-8"
+    response["Retry-After"] = str(math.ceil(throttle.wait() or 1))
+    return response
+
+
+@require_safe
+def sequence_latest(request: HttpRequest) -> HttpResponseBase:
     """The first enabled camera's latest loop, or `?camera=<slug>`'s."""
     sequence = latest_for(request.GET.get("camera"))
     response = serve(request, sequence, negotiated(request, sequence))
@@ -97,16 +128,16 @@ def sequence_latest(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
-def camera_sequence_latest(request: HttpRequest, slug: str) -> HttpResponse:
+@require_safe
+def camera_sequence_latest(request: HttpRequest, slug: str) -> HttpResponseBase:
     sequence = latest_for(slug)
     response = serve(request, sequence, negotiated(request, sequence))
     patch_vary_headers(response, ["Accept"])
     return response
 
 
-@require_GET
-def camera_sequence_latest_format(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+@require_safe
+def camera_sequence_latest_format(request: HttpRequest, slug: str, kind: str) -> HttpResponseBase:
     if kind not in OutputFormat.values:
         raise Http404(f"Unknown format “{kind}”; use gif, mp4 or webp.")
     return serve(request, latest_for(slug), OutputFormat(kind))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from analytics.alerts import ForecastStatus, forecast_state
 from analytics.service import Conditions, current_conditions
@@ -122,12 +122,12 @@ def _page(request: HttpRequest, slug: str | None, compact: bool) -> HttpResponse
     return render(request, "viewer.html", context)
 
 
-@require_GET
+@require_safe
 def viewer(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     return _page(request, slug, compact=False)
 
 
-@require_GET
+@require_safe
 def iframe(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Compact viewer for embedding in another site's page: the loop, times and condition."""
     return _page(request, slug, compact=True)
