@@ -192,7 +192,9 @@ def websocket_request(scope: dict[str, Any]) -> HttpRequest:
     """The websocket handshake as a Django request, so that Host, the proxy headers and
     ALLOWED_HOSTS are read exactly as for a page (`get_host`, `is_secure`)."""
     scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
-    return ASGIRequest({**scope, "method": "GET", "scheme": scheme}, io.BytesIO())
+    # The query string plays no part, and Django would fail on one that is not UTF-8.
+    handshake = {**scope, "method": "GET", "scheme": scheme, "query_string": b""}
+    return ASGIRequest(handshake, io.BytesIO())
 
 
 def _origin(scheme: str, netloc: str) -> tuple[str, str, int]:

@@ -129,8 +129,6 @@ MIDDLEWARE = [
     # Before WhiteNoise, so static files get the headers too.
     "imgserv_site.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before sessions and auth: what it serves is anonymous and built already.
-    "imgserv_site.freshness.FreshPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -213,7 +211,9 @@ else:
         },
     }
 # Public pages served, between changes, from what the web process built last.
-FRESH_PAGES = ["/", "/iframe", "/camera/", "/status", "/api/status"]
+FRESH_PAGES = env.list(
+    "FRESH_PAGES", default=["/", "/iframe", "/camera/", "/status", "/api/status"]
+)
 # Of those, the ones under the public rate limit (PUBLIC_RATE), as the REST API's are.
 FRESH_PAGES_LIMITED = ["/status", "/api/status"]
 # Behind nginx (deploy/nginx/camera-server.conf), the path prefix nginx sends media files

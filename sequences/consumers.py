@@ -2,7 +2,7 @@
 
 Read-only and public, like the viewer page. `imgserv_site.security.websocket_refusal` decides
 who may connect (other sites' pages may not; clients without an Origin header may), and
-`imgserv_site.asgi` refuses a path that is not one of these two at the handshake (403).
+`imgserv_site.routing` refuses a path that is not one of these two at the handshake (403).
 Handlers are named after the message types documented in `sequences.live`.
 
 Close codes, after the socket was accepted:

@@ -9,7 +9,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from cameras.models import Camera
-from imgserv_site.asgi import application
+from imgserv_site.routing import application
 from sequences import live
 from sequences.consumers import UNKNOWN_CAMERA
 
@@ -67,6 +67,14 @@ async def test_it_ignores_what_a_client_sends_and_keeps_the_socket(camera, setti
 async def test_it_refuses_a_path_that_is_no_route_at_the_handshake(db, path, errors):
     communicator = socket(path)
     assert not await opened(communicator)
+    assert errors() == []
+
+
+async def test_it_takes_a_query_string_that_is_not_utf8(db, errors):
+    communicator = socket("/ws/live/")
+    communicator.scope["query_string"] = b"v=\xff\xfe"
+    assert await opened(communicator)
+    await communicator.disconnect()
     assert errors() == []
 
 

@@ -14,7 +14,7 @@ from analytics.models import ConditionReading
 from cameras.capture import capture_frame
 from cameras.models import Camera, Health
 from cameras.sources import CaptureError
-from imgserv_site.asgi import application
+from imgserv_site.routing import application
 from sequences import live
 from sequences.builder import build_sequence
 from tests.factories import ScriptedSource, frames, grab
