@@ -92,7 +92,9 @@ class Installation:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "IMGSRV_DATA_DIR": str(self.data), "PUBLIC_RATE": "100000000/min"}
-        env.update(NWS_API_URL=NO_WEATHER, OPEN_METEO_API_URL=NO_WEATHER, MEDIA_RATE="1e9/min")
+        env.update(
+            NWS_API_URL=NO_WEATHER, OPEN_METEO_API_URL=NO_WEATHER, MEDIA_RATE="1000000000/min"
+        )
         for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"):
             env.pop(key, None)
         env.update(extra)
@@ -254,12 +256,14 @@ def deploy_site(port: int, daphne_port: int, data: Path) -> str:
 
 
 def files_site(port: int, folder: Path) -> str:
-    return (
-        f"server {{ listen 127.0.0.1:{port};\n"
-        f"  location = / {{ default_type text/html; alias {folder / 'index.html'}; }}\n"
-        f"  location = /status {{ default_type application/json; alias {folder / 'status.json'}; }}\n"
-        f"  location = /sequence/latest {{ default_type image/gif; alias {folder / 'latest.gif'}; }}\n"
-        "}\n"
+    return "\n".join(
+        [
+            f"server {{ listen 127.0.0.1:{port}; root {folder};",
+            "  location = / { default_type text/html; try_files /index.html =404; }",
+            "  location = /status { default_type application/json; try_files /status.json =404; }",
+            "  location = /sequence/latest { default_type image/gif; try_files /latest.gif =404; }",
+            "}\n",
+        ]
     )
 
 
