@@ -1,7 +1,7 @@
 """Memory footprint of the real processes in embedded mode, beside the previous defaults.
 
     .venv/bin/python -m bench.footprint                     # 1, 5 and 20 cameras, 10 min each
-    .venv/bin/python -m bench.footprint --cameras 1 --minutes 60 --only current   # a soak
+    .venv/bin/python -m bench.footprint --cameras 1 --minutes 60 --together    # a soak
 
 For each camera count and each configuration, a fresh installation (SQLite, files in a temp
 folder) runs `make run`'s processes (deploy/run-local.py: daphne and a worker node) with that
@@ -207,20 +207,36 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10, help="per configuration")
     parser.add_argument("--builds", type=int, default=3, help="builds per camera to wait for")
     parser.add_argument("--only", choices=sorted(CONFIGS), help="one configuration")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run the configurations of a camera count at the same time (for long soaks)",
+    )
     args = parser.parse_args()
     rtsp = start_rtsp()
     runs = []
     try:
         for count in (int(c) for c in args.cameras.split(",")):
+            batch = []
             for config in [args.only] if args.only else list(CONFIGS):
                 run = Run(config, count, args.minutes, args.builds)
                 if rtsp is not None:
                     run.rtsp_url, run.rtsp_password = rtsp.url, rtsp.password
-                print(f"running {count} cameras, {config} defaults…", flush=True)
-                run.run()
-                runs.append(run)
+                batch.append(run)
+            print(f"running {count} cameras: {', '.join(r.config for r in batch)}…", flush=True)
+            if args.together:
+                threads = [threading.Thread(target=run.run) for run in batch]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+            else:
+                for run in batch:
+                    run.run()
+            for run in batch:
                 left = members(run.data)
                 assert not left, f"processes left running: {left}"
+            runs.extend(batch)
     finally:
         if rtsp is not None:
             rtsp.stop()
