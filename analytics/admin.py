@@ -35,11 +35,14 @@ from analytics.models import (
     RoadRegion,
     WeatherHour,
 )
+from analytics.region_editor import RoadRegionFormSet, road_region_editor
 from cameras.models import Camera, Frame
 
 PER_PAGE = 24
 THUMB_WIDTH = 320
 LABEL_PERMISSIONS = ("analytics.add_framelabel", "analytics.change_framelabel")
+# How many of the newest frames the editor looks through for one still on disk.
+FRAME_LOOK_BACK = 5
 
 
 def boundary_path() -> str:
@@ -170,13 +173,19 @@ class RoadConditionMixin(admin.ModelAdmin):
 
 
 class RoadRegionInline(admin.StackedInline):
-    """Shown on the camera's page (imgserv_site.admin)."""
+    """Shown on the camera's page (imgserv_site.admin), with the polygon editor."""
 
     model = RoadRegion
+    formset = RoadRegionFormSet
     can_delete = False
     fields = ["operator_polygon", "auto_polygon", "coverage", "method", "updated_at"]
     readonly_fields = ["auto_polygon", "coverage", "method", "updated_at"]
     verbose_name = "road region (an operator polygon overrides the detected one)"
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        camera = obj if isinstance(obj, Camera) else None
+        kwargs["widgets"] = {"operator_polygon": road_region_editor(camera)}
+        return super().get_formset(request, obj, **kwargs)
 
 
 @admin.register(RoadRegion)
@@ -187,6 +196,40 @@ class RoadRegionAdmin(RoadBoundaryMixin, admin.ModelAdmin):
 
     def boundary_camera(self, obj: RoadRegion) -> Camera:
         return obj.camera
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: RoadRegion | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs["widgets"] = {"operator_polygon": road_region_editor(obj.camera if obj else None)}
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.latest_frame)
+        return [
+            path("camera/<int:camera_id>/frame.jpg", view, name="analytics_roadregion_frame"),
+            *super().get_urls(),
+        ]
+
+    def latest_frame(self, request: HttpRequest, camera_id: int) -> HttpResponse:
+        """The camera's newest stored frame that is still on disk, as the boundary block
+        chooses its frame: the polygon editor's picture. Read from the store, never the
+        camera."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        camera = get_object_or_404(Camera, pk=camera_id)
+        recent = Frame.objects.filter(camera=camera).order_by("-captured_at")[:FRAME_LOOK_BACK]
+        for frame in recent:
+            stored = service.frame_path(frame)
+            if stored.is_file():
+                response = HttpResponse(stored.read_bytes(), content_type="image/jpeg")
+                # The editor must show the newest frame each time the page opens.
+                response["Cache-Control"] = "private, no-cache"
+                return response
+        return HttpResponse(f"No stored frame of “{camera.slug}” yet.", status=404)
 
 
 @admin.register(ConditionThresholds)

@@ -17,9 +17,10 @@ from sequences.admin import SequenceSettingsInline
 
 @admin.register(Camera)
 class CameraWithSequenceAdmin(RoadConditionMixin, RoadBoundaryMixin, CameraAdmin):
-    """The camera's page also holds its sequence settings, its road region, a live view of
-    the road boundary drawn on the latest stored frame and its road-condition panel (learned
-    bare road, agreement with the operators' labels, and a link to label recent frames)."""
+    """The camera's page also holds its sequence settings, its road region (an editor to draw
+    the operator polygon on the latest stored frame), a live view of the road boundary drawn
+    on that frame and its road-condition panel (learned bare road, agreement with the
+    operators' labels, and a link to label recent frames)."""
 
     inlines = [SequenceSettingsInline, RoadRegionInline]
 

@@ -1,4 +1,5 @@
-// Road boundary block on the road region admin page: loads on open and on "Refresh".
+// Road boundary block on the road region and camera admin pages: loads on open and on
+// "Refresh".
 // Metadata comes as JSON, the picture as PNG; both read stored frames only.
 (function () {
   "use strict";
@@ -41,6 +42,8 @@
       const meta = await response.json();
       if (!response.ok) throw new Error(meta.error || "HTTP " + response.status);
       fillMeta(block, meta);
+      // The road region editor takes the detected polygon from here (road_region_editor.js).
+      block.dispatchEvent(new CustomEvent("road-boundary:loaded", { bubbles: true, detail: meta }));
       await loadImage(img, base + "&format=png" + bust);
       img.hidden = false;
     } catch (error) {
