@@ -3,7 +3,8 @@
 Alerts are computed when read, from the last good forecast, in the camera's time zone, so
 they move on with the clock and follow a changed time zone at once. Texts name the weekday
 and time ("Snow 2–4 cm from Tue 03:00"); within a 24-hour window the weekday fixes the date,
-and the API also gives ISO times.
+and the API also gives ISO times. Amounts are worded in the camera's units ("Snow 1–2 in from
+Tue 03:00" where it uses US units: cameras.units); `snowfall_cm` stays metric.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from analytics.models import ForecastSnapshot
 from analytics.weather import Forecast, Hour, ProviderError, fetch_forecast, provider_for
 from analytics.weather.history import store_history
 from cameras.models import Camera
+from cameras.units import Units, depth_in, depth_unit
 
 HORIZON = dt.timedelta(hours=24)
 HOUR = dt.timedelta(hours=1)
@@ -78,20 +80,22 @@ def max_age() -> dt.timedelta:
     return dt.timedelta(hours=getattr(settings, "FORECAST_MAX_AGE_HOURS", 6))
 
 
-def compute_alerts(hours: list[Hour], now: dt.datetime, tz: zoneinfo.ZoneInfo) -> list[Alert]:
+def compute_alerts(
+    hours: list[Hour], now: dt.datetime, tz: zoneinfo.ZoneInfo, units: Units = Units.METRIC
+) -> list[Alert]:
     """Snow and ice alerts due in [now, now + 24 h), in the order they start."""
     start = now.replace(minute=0, second=0, microsecond=0)
     window = [h for h in hours if start <= h.time < now + HORIZON]
-    found = [a for a in (_snow_alert(window, tz), _ice_alert(window, tz)) if a is not None]
+    found = [a for a in (_snow_alert(window, tz, units), _ice_alert(window, tz)) if a is not None]
     return sorted(found, key=lambda a: a.starts_at)
 
 
-def _snow_alert(hours: list[Hour], tz: zoneinfo.ZoneInfo) -> Alert | None:
+def _snow_alert(hours: list[Hour], tz: zoneinfo.ZoneInfo, units: Units) -> Alert | None:
     snowy = [h for h in hours if h.snowfall_cm > 0]
     total = sum(h.snowfall_cm for h in snowy)
     if total >= MIN_SNOW_CM:
         first, last = snowy[0].time, snowy[-1].time + HOUR
-        text = f"Snow {snow_amount(total)} from {_when(first, tz)}"
+        text = f"Snow {snow_amount(total, units)} from {_when(first, tz)}"
         return Alert(AlertKind.SNOW, text, first, last, total)
     worded = [h for h in hours if "snow" in h.description.lower() and _likely(h)]
     if worded:
@@ -101,13 +105,16 @@ def _snow_alert(hours: list[Hour], tz: zoneinfo.ZoneInfo) -> Alert | None:
     return None
 
 
-def snow_amount(total_cm: float) -> str:
-    """A range that admits the forecast's uncertainty (±25 %), in whole centimetres."""
-    if total_cm < 1:
-        return "under 1 cm"
-    low = max(1, math.floor(total_cm * 0.75))
-    high = max(low + 1, math.ceil(total_cm * 1.25))
-    return f"{low}–{high} cm"
+def snow_amount(total_cm: float, units: Units = Units.METRIC) -> str:
+    """A range that admits the forecast's uncertainty (±25 %), in whole centimetres or, in US
+    units, whole inches ("1–2 in"; "under 1 in" for less than 2.5 cm)."""
+    total = depth_in(total_cm, units)
+    unit = depth_unit(units)
+    if total < 1:
+        return f"under 1 {unit}"
+    low = max(1, math.floor(total * 0.75))
+    high = max(low + 1, math.ceil(total * 1.25))
+    return f"{low}–{high} {unit}"
 
 
 def _ice_alert(hours: list[Hour], tz: zoneinfo.ZoneInfo) -> Alert | None:
@@ -172,7 +179,7 @@ def refresh_forecast(camera: Camera, now: dt.datetime | None = None) -> Forecast
 
 
 def _store(camera: Camera, forecast: Forecast, now: dt.datetime) -> ForecastSnapshot:
-    alerts = compute_alerts(forecast.hours, now, camera.tz)
+    alerts = compute_alerts(forecast.hours, now, camera.tz, camera.display_units)
     # Keep a little history behind now, for the chart, and two days ahead at most.
     kept = [h for h in forecast.hours if now - HORIZON <= h.time < now + 2 * HORIZON]
     return ForecastSnapshot.objects.create(
@@ -210,7 +217,7 @@ def forecast_state(camera: Camera, now: dt.datetime | None = None) -> ForecastSt
         provider=good.provider,
         fetched_at=good.fetched_at,
         temperature_c=_temperature(good, hours, now),
-        alerts=compute_alerts(hours, now, camera.tz),
+        alerts=compute_alerts(hours, now, camera.tz, camera.display_units),
         hours=[h for h in hours if now - HOUR < h.time < now + HORIZON],
     )
 

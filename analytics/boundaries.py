@@ -1,4 +1,8 @@
-"""The road boundary visualisation: the latest stored frame with the road region drawn on it."""
+"""The road boundary visualisation: the latest stored frame with the road region drawn on it.
+
+Only stored frames are read, and capture stores a frame with its privacy masks already
+applied (cameras.masks), so the picture shows the masks too; analytics.views serves it to
+staff only."""
 
 from __future__ import annotations
 

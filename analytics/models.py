@@ -10,27 +10,17 @@ from django.db import models
 from django.utils import timezone
 
 from analytics.kinds import Level, Light, Polygon, State, Thresholds, Truth
+from cameras import polygons
 from cameras.models import Camera, Frame, ValidatedModel
 
 UNIT = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
 def validate_polygon(value: Any) -> None:
-    """A list of at least three [x, y] points, each within 0–1 (fractions of the frame)."""
-    if value in (None, []):
-        return
-    message = (
-        "Give a list of at least three [x, y] points with 0 ≤ x, y ≤ 1, "
-        "e.g. [[0, 1], [0.5, 0.4], [1, 1]]."
-    )
-    if not isinstance(value, list) or len(value) < 3:
-        raise ValidationError(message)
-    for point in value:
-        ok = isinstance(point, list | tuple) and len(point) == 2
-        if not ok or not all(
-            isinstance(c, int | float) and not isinstance(c, bool) and 0 <= c <= 1 for c in point
-        ):
-            raise ValidationError(message)
+    """A list of at least three [x, y] points, each within 0–1 (fractions of the frame).
+    The rule is the cameras app's (cameras.polygons), which the privacy masks share; this
+    name stays because the migrations refer to it."""
+    polygons.validate_polygon(value)
 
 
 class RoadRegion(ValidatedModel):

@@ -14,9 +14,11 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from rest_framework.decorators import api_view, content_negotiation_class
+from rest_framework.decorators import api_view, content_negotiation_class, permission_classes
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,6 +52,25 @@ class AnyAccept(BaseContentNegotiation):
     ) -> tuple[BaseRenderer, str]:
         renderer = next(iter(renderers))
         return renderer, renderer.media_type
+
+
+class FramesForStaff(BasePermission):
+    """The road boundary as a picture (png, jpeg) is a camera frame: staff only, whatever
+    masks the camera has. Its metadata (json) stays public: numbers and a polygon, no pixels.
+    An anonymous client is answered 401 (log in), a signed-in non-staff user 403."""
+
+    message = (
+        "The road boundary picture is a camera frame: sign in as staff (the admin), "
+        "or ask for format=json."
+    )
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.GET.get("format", "png") == "json":
+            return True
+        if not (request.user and request.user.is_authenticated):
+            # DRF would answer its own words; these say what to do.
+            raise NotAuthenticated(self.message)
+        return bool(request.user.is_staff)
 
 
 def _error(exc: BadRequest) -> Response:
@@ -124,6 +145,8 @@ def current_payload(camera: Camera) -> dict[str, Any]:
         "condition": reading_json(reading) if reading else None,
         "current": conditions.state is not None,
         "temperature_c": conditions.temperature_c,
+        # The alert texts are worded in these units (metric or us); the numbers stay metric.
+        "units": camera.display_units.value,
         "alerts": [a.to_json() for a in state.alerts],
         "forecast": {
             "status": state.status,
@@ -165,7 +188,12 @@ def analytics_history(request: Request) -> Response:
 
 @api_view(["GET"])
 @content_negotiation_class(AnyAccept)
+@permission_classes([FramesForStaff])
 def road_boundaries(request: Request) -> HttpResponse:
+    """The camera's newest stored frame with its road region: `format=png` (drawn),
+    `jpeg` (the stored frame as it is) or `json` (the numbers). The pictures are for staff
+    only (FramesForStaff) and are always the stored frame, which capture has masked
+    (cameras.masks): never a fresh grab, never anything unmasked."""
     # Here, not at the top: the web process loads OpenCV only when this view is asked for.
     from analytics import boundaries
 

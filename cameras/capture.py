@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,16 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
-from cameras.models import OFFLINE_AFTER_FAILURES, Camera, Frame, Health, frame_upload_path
+from cameras.masks import MaskError, Privacy, Region, hex_to_bgr, mask_jpeg
+from cameras.models import (
+    OFFLINE_AFTER_FAILURES,
+    Camera,
+    Frame,
+    Health,
+    PrivacyMask,
+    PrivacySettings,
+    frame_upload_path,
+)
 from cameras.signals import frame_stored, health_changed
 from cameras.sources import CaptureError, Grab, Source
 
@@ -66,19 +76,55 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def privacy_of(camera: Camera) -> Privacy:
+    """The camera's masks and automatic blurring, as cameras.masks applies them."""
+    regions = tuple(
+        Region(
+            polygon=tuple((float(x), float(y)) for x, y in mask.polygon),
+            style=mask.style,
+            colour=hex_to_bgr(mask.fill_colour),
+        )
+        for mask in PrivacyMask.objects.filter(camera=camera)
+    )
+    auto = PrivacySettings.objects.filter(camera=camera).first()
+    return Privacy(
+        regions=regions,
+        plates=bool(auto and auto.blur_plates),
+        faces=bool(auto and auto.blur_faces),
+    )
+
+
+def masked(camera: Camera, grab: Grab) -> Grab:
+    """The grab as it may be stored: with the camera's privacy masks applied (decoded,
+    masked, re-encoded), or as the camera sent it when it has none."""
+    privacy = privacy_of(camera)
+    if not privacy:
+        return grab
+    try:
+        jpeg, width, height = mask_jpeg(grab.jpeg, privacy)
+    except MaskError as exc:
+        raise CaptureError(f"Frame not stored: {exc}") from exc
+    return replace(grab, jpeg=jpeg, width=width, height=height)
+
+
 def store_frame(camera: Camera, grab: Grab, captured_at: dt.datetime) -> Frame:
+    """Write the frame and its row. The privacy masks are applied here, before anything is
+    written, and only the masked bytes ever reach the disk; a frame that cannot be masked is
+    not stored (CaptureError). `sha256` is that of the camera's own bytes, so a frozen
+    camera is recognised before any masking work (check_not_frozen)."""
     checksum = hashlib.sha256(grab.jpeg).hexdigest()
+    stored = masked(camera, grab)
     relative = frame_upload_path(camera.slug, captured_at, checksum)
     path = Path(settings.MEDIA_ROOT) / relative
-    write_atomically(path, grab.jpeg)
+    write_atomically(path, stored.jpeg)
     try:
         return Frame.objects.create(
             camera=camera,
             captured_at=captured_at,
             file=relative,
-            size_bytes=len(grab.jpeg),
-            width=grab.width,
-            height=grab.height,
+            size_bytes=len(stored.jpeg),
+            width=stored.width,
+            height=stored.height,
             sha256=checksum,
         )
     except IntegrityError:

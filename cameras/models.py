@@ -8,11 +8,13 @@ import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from cameras.polygons import validate_mask_polygon
 from cameras.secrets import EncryptedCharField
+from cameras.units import Units, units_for
 
 UPDATE_INTERVAL_CHOICES = [(m, f"{m} min") for m in (1, 2, 5, 10, 15, 30)]
 MIN_FRAMES, MAX_FRAMES = 5, 30
@@ -74,6 +76,14 @@ class Camera(ValidatedModel):
         null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    units = models.CharField(
+        max_length=8,
+        choices=Units.choices,
+        default=Units.AUTO,
+        help_text="°C and cm, or °F and inches: on the overlay, the viewer, the published pages "
+        "and the forecast alerts. Auto: the site's UNITS setting, else the location's (US units "
+        "in the United States).",
+    )
     source_kind = models.CharField(
         max_length=16, choices=SourceKind.choices, default=SourceKind.DEMO
     )
@@ -128,6 +138,9 @@ class Camera(ValidatedModel):
         return self.name
 
     def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise ValidationError({missing: "Give both latitude and longitude, or neither."})
         if self.source_kind != SourceKind.DEMO and not self.source_url:
             raise ValidationError({"source_url": "A URL is needed for this kind of camera."})
         if "@" in self.source_url.split("//", 1)[-1].split("/", 1)[0]:
@@ -150,6 +163,11 @@ class Camera(ValidatedModel):
             return self.source_url
         scheme, rest = self.source_url.split("://", 1)
         return f"{scheme}://{self.username}:***@{rest}"
+
+    @property
+    def display_units(self) -> Units:
+        """Metric or US, as shown to people: `units` resolved (cameras.units.units_for)."""
+        return units_for(self)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -239,3 +257,78 @@ class CaptureNode(models.Model):
 
     def __str__(self) -> str:
         return f"capture node {self.name}"
+
+
+class MaskStyle(models.TextChoices):
+    # The values are cameras.masks' style names.
+    BLUR = "blur", "Blur"
+    PIXELATE = "pixelate", "Pixelate"
+    SOLID = "solid", "Solid fill"
+
+
+class PrivacyMask(ValidatedModel):
+    """A region of the camera's picture hidden in every frame it stores (cameras.masks).
+
+    Applied once, when a frame is stored: every output is made from stored frames, so none
+    shows the region, and nothing unmasked is written. Frames stored before the mask was
+    drawn keep what they show until retention removes them. The road-condition analysis
+    reads the stored frame too: a mask over the road hides that part of it from the analysis.
+    """
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="privacy_masks")
+    name = models.CharField(
+        max_length=100, blank=True, help_text="What it hides, e.g. “front garden of no. 12”."
+    )
+    polygon = models.JSONField(
+        validators=[validate_mask_polygon],
+        help_text="[[x, y], …] as fractions of the frame, at least three points.",
+    )
+    style = models.CharField(max_length=16, choices=MaskStyle.choices, default=MaskStyle.SOLID)
+    fill_colour = models.CharField(
+        max_length=7,
+        default="#000000",
+        validators=[
+            RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "A colour as #rrggbb, e.g. #000000 (black).")
+        ],
+        help_text="For a solid fill: #rrggbb.",
+    )
+
+    class Meta:
+        ordering = ["camera", "pk"]
+
+    def __str__(self) -> str:
+        return self.name or f"{MaskStyle(self.style).label} mask of {self.camera}"
+
+
+class PrivacySettings(ValidatedModel):
+    """Automatic blurring of licence plates and faces, per camera, before a frame is stored.
+    Best effort: OpenCV's Haar cascades find only plates and faces that are large in the frame
+    (bench/masks.py), so draw masks where people are expected."""
+
+    camera = models.OneToOneField(Camera, on_delete=models.CASCADE, related_name="privacy")
+    blur_plates = models.BooleanField(
+        "blur licence plates",
+        default=False,
+        help_text="Finds only plates at least 64×16 pixels in the frame.",
+    )
+    blur_faces = models.BooleanField(
+        default=False, help_text="Finds only faces at least 24×24 pixels in the frame."
+    )
+
+    class Meta:
+        verbose_name = "automatic blurring"
+        verbose_name_plural = "automatic blurring"
+
+    def __str__(self) -> str:
+        return f"automatic blurring of {self.camera}"
+
+    def clean(self) -> None:
+        if not (self.blur_plates or self.blur_faces):
+            return
+        # Here, not at the top: the web process loads OpenCV only when this is asked for.
+        from cameras.masks import detection_problem
+
+        problem = detection_problem()
+        if problem:
+            chosen = [f for f in ("blur_plates", "blur_faces") if getattr(self, f)]
+            raise ValidationError(dict.fromkeys(chosen, problem))

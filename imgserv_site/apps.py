@@ -17,6 +17,7 @@ class ImgservSiteConfig(AppConfig):
         from cameras.models import Camera
         from cameras.signals import frame_stored, health_changed
         from imgserv_site.freshness import mark_changed
+        from imgserv_site.metrics import instruments
         from publishing.models import PublishRun
         from sequences.models import Sequence, SequenceSettings
 
@@ -26,3 +27,5 @@ class ImgservSiteConfig(AppConfig):
         for model in (Camera, Sequence, SequenceSettings, ConditionReading, PublishRun):
             post_save.connect(mark_changed, sender=model, dispatch_uid=f"fresh.{model.__name__}")
         post_delete.connect(mark_changed, sender=Camera, dispatch_uid="fresh.camera-deleted")
+        # Prometheus counts: stored frames and builds (imgserv_site.metrics).
+        instruments.connect()

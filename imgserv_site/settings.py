@@ -8,12 +8,16 @@ the scale-out mode; no code changes.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from imgserv_site.log_filters import CLIENT_FAULT_LOGGERS
+from imgserv_site.metrics.folders import process_tree_folder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,8 +75,8 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 # Redirect plain HTTP to HTTPS. Behind a proxy that terminates TLS this needs TRUSTED_PROXY,
 # or Django never sees the request as secure and redirects forever.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
-# Local monitors probe /health over plain HTTP on 127.0.0.1.
-SECURE_REDIRECT_EXEMPT = [r"^health$"]
+# Local monitors probe /health, and Prometheus scrapes /metrics, over plain HTTP on 127.0.0.1.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 # HSTS lifetime (seconds); 0 sends none. Sub-domains and preloading are the domain owner's
 # choice, not this one host's, so they are opt-in (see SILENCED_SYSTEM_CHECKS).
 SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
@@ -120,6 +124,8 @@ INSTALLED_APPS = [
     "analytics",
     "sequences",
     "publishing",
+    # Hears all of the above and imports none of them back (notifications/).
+    "notifications",
     # Last: it composes the apps above (API, /status, the camera admin, commands).
     "imgserv_site",
 ]
@@ -298,6 +304,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Only /api/ is documented; /status and the viewer pages have their own contracts.
     "PREPROCESSING_HOOKS": ["imgserv_site.api.schema.only_api_paths"],
+    # One name per choice set used by several fields (`state` and `states`; `units` with and
+    # without "auto"), so clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "StatesEnum": "analytics.kinds.State",  # its name before `state` shared it
+        "UnitsEnum": "cameras.units.Units",
+        "ShownUnitsEnum": "cameras.units.SHOWN_UNITS",
+    },
     # Swagger UI from the installed sidecar package, served as our static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -321,6 +334,11 @@ WEATHER_USER_AGENT = env.str(
 WEATHER_TIMEOUT_S = env.float("WEATHER_TIMEOUT_S", default=10.0)
 # How long the last good forecast keeps serving while the provider is down.
 FORECAST_MAX_AGE_HOURS = env.int("FORECAST_MAX_AGE_HOURS", default=6)
+# Units shown where a camera leaves its own on "auto": auto (from each camera's location: US
+# units in the United States), metric (°C, cm) or us (°F, inches). Stored values stay metric.
+UNITS = env.str("UNITS", default="auto").strip().lower()
+if UNITS not in ("auto", "metric", "us"):
+    raise ImproperlyConfigured(f"UNITS must be auto, metric or us, not “{UNITS}”.")
 
 # /health reports the worker as missing when its capture clock has not ticked for this long.
 # The capture service in each worker beats every second: this much silence means it is gone.
@@ -328,13 +346,68 @@ WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=15)
 # /health fails below this much free space in the data folder.
 MIN_FREE_DISK_MB = env.int("MIN_FREE_DISK_MB", default=200)
 
+# Notifications (notifications/): e-mail goes through Django's mail backend and these settings.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Django's default is no timeout at all: a mail server that never answers would hold a task.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="imgserv@localhost")
+# Seconds a webhook receiver has to answer one delivery.
+NOTIFY_TIMEOUT_S = env.float("NOTIFY_TIMEOUT_S", default=10.0)
+# Per target, event and camera (or publish target), at most one "began" notification in this
+# many minutes: a flapping camera is told once, and again only if it is still down after it.
+NOTIFY_MIN_INTERVAL_MINUTES = env.int("NOTIFY_MIN_INTERVAL_MINUTES", default=15)
+# Publishing that has failed for this long is notified (disk low uses MIN_FREE_DISK_MB).
+NOTIFY_PUBLISH_FAILING_MINUTES = env.int("NOTIFY_PUBLISH_FAILING_MINUTES", default=30)
+
+# Prometheus metrics at /metrics (imgserv_site.metrics). The official client adds up several
+# processes through files: each process tree (the web server; a worker and its task processes)
+# counts into a folder of its own under METRICS_DIR, made here and inherited by its children;
+# the folders of trees that have ended are removed as each tree starts. The client reads
+# PROMETHEUS_MULTIPROC_DIR, so it is set here, before anything imports the client.
+METRICS_DIR = Path(env.str("METRICS_DIR", default=str(DATA_DIR / "metrics"))).resolve()
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
+    process_tree_folder(METRICS_DIR, env.str("PROMETHEUS_MULTIPROC_DIR", default=""))
+)
+# Who may read /metrics: clients from these addresses or networks (the address as the rate
+# limits see it, so behind nginx set TRUSTED_PROXY), or any client that sends
+# `Authorization: Bearer <METRICS_TOKEN>`. Everyone else gets 403.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: “{_network}” is not an address or network, e.g. 10.0.0.0/8."
+        ) from None
+
+# The log goes to stderr (journald under systemd). LOG_FILE adds a file: several processes write
+# it, so each reopens it once logrotate has moved it (deploy/logrotate.conf); a size-rotating
+# handler in each process would rotate it under the others.
+LOG_FILE = env.str("LOG_FILE", default="")
+LOG_HANDLERS: dict[str, dict[str, str]] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain"}
+}
+if LOG_FILE:
+    Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+    LOG_HANDLERS["file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": LOG_FILE,
+        "formatter": "plain",
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": LOG_HANDLERS,
     "filters": {"without_traceback": {"()": "imgserv_site.log_filters.WithoutTraceback"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": list(LOG_HANDLERS), "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         # A bad Host and the like: one line each, not a traceback anyone can trigger.

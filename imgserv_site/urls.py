@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from imgserv_site.metrics.views import metrics
 from imgserv_site.views.health import health
 from imgserv_site.views.status import StatusView
 from sequences.views.latest import (
@@ -31,6 +32,8 @@ urlpatterns = [
     ),
     # Not rate limited: monitors and load balancers poll it, and it only reads three checks.
     path("health", health, name="health"),
+    # For Prometheus: open to METRICS_ALLOWED_IPS or the METRICS_TOKEN bearer only.
+    path("metrics", metrics, name="metrics"),
     # A DRF view, so the public rate limit applies.
     path("status", StatusView.as_view(), name="status"),
     path("api/", include("imgserv_site.api.urls")),

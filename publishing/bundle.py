@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cameras.models import Camera, Frame
+from cameras.units import temperature_text
 from sequences.choices import OutputFormat
 from sequences.models import Sequence
 
@@ -116,6 +117,8 @@ def camera_entry(
         "last_captured_at": sequence.last_captured_at.isoformat(),
         "newest_frame_at": (camera.last_frame_at or sequence.last_captured_at).isoformat(),
         "frame_count": sequence.frame_count,
+        # How temperatures and snow are worded for this camera: "metric" or "us".
+        "units": camera.display_units.value,
         "width": sequence.width,
         "height": sequence.height,
         "files": files,
@@ -126,7 +129,9 @@ def camera_entry(
 
 def conditions(camera: Camera, now: dt.datetime) -> dict[str, Any]:
     """Road condition and alerts when analytics has them; nothing otherwise. The forecast's
-    error message is left out: it may name the provider's URL."""
+    error message is left out: it may name the provider's URL. `temperature_c` is always °C;
+    `temperature` is the text the page shows, in the camera's `units` (metric or us), and the
+    alert texts are worded in those units too."""
     from analytics.service import current_conditions
 
     try:
@@ -147,6 +152,7 @@ def conditions(camera: Camera, now: dt.datetime) -> dict[str, Any]:
         }
     if found.temperature_c is not None:
         public["temperature_c"] = round(found.temperature_c, 1)
+        public["temperature"] = temperature_text(found.temperature_c, camera.display_units)
     if found.alerts:
         public["alerts"] = list(found.alerts)
     return public

@@ -56,6 +56,7 @@ class TransportErrorKind(models.TextChoices):
         "and run `manage.py publish trust NAME` again.",
     )
     KEY_REFUSED = "key_refused", "The server refused the key (is it in authorized_keys?)."
+    PASSWORD_REFUSED = "password_refused", "The server refused the login password."
     KEY_MISSING = "key_missing", "The private key file is missing (see `publish keygen`)."
     PERMISSION_DENIED = (
         "permission_denied",
@@ -200,6 +201,12 @@ class DirectoryTransport:
             switch_local(self.root, release)
         except OSError as exc:
             message = f"Could not write the bundle folder: {exc.strerror}."
+            if exc.errno == errno.EROFS:
+                # What systemd's ProtectSystem=strict looks like from inside the worker.
+                message += (
+                    " The installed worker may write only inside its data folder: publish to "
+                    "a folder in it (`publish add NAME --directory public`)."
+                )
             raise TransportError(local_kind(exc), message=message) from exc
         return Upload(release=release, bytes_sent=copied)
 

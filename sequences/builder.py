@@ -60,10 +60,11 @@ def load_frame(frame: Frame, box: tuple[int, int]) -> Image.Image:
 
 def render_frames(camera: Camera, frames: list[Frame], opts: SequenceSettings) -> list[Image.Image]:
     """Each frame stamped with its own capture time; condition, temperature and alerts are the
-    current ones, shared by the whole sequence."""
+    current ones, shared by the whole sequence, in the camera's units."""
     box = (opts.output_width, opts.output_height)
     style = OverlayStyle(opts.overlay_style)
     now = current_conditions(camera)
+    units = camera.display_units
     wording = now.level_label if opts.condition_wording == ConditionWording.LEVELS else now.label
     images = []
     for frame in frames:
@@ -74,6 +75,7 @@ def render_frames(camera: Camera, frames: list[Frame], opts: SequenceSettings) -
             condition=wording,
             temperature_c=now.temperature_c,
             alerts=tuple(now.alerts[:2]),
+            units=units,
         )
         images.append(draw_overlay(image, info, style))
     return images

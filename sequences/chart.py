@@ -5,7 +5,8 @@ of forecast on the right, and a text summary that is the chart's accessible name
 Top panel: one bar per past hour, its height and colour the hour's most frequent published
 level (what the viewer's badge showed; hours whose state was Unknown throughout get no bar), and
 per forecast hour the snowfall (blue bars) and the hours with ice possible (purple columns).
-Bottom panel: temperature, measured (grey) and forecast (orange), with the 0 °C line.
+Bottom panel: temperature, measured (grey) and forecast (orange), with the freezing line.
+Temperatures and snow are drawn and worded in the camera's units (°F and inches in US units).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from analytics.kinds import Level
 from analytics.models import ConditionReading
 from analytics.weather import Hour
 from cameras.models import Camera
+from cameras.units import Units, degree_sign, depth_in, depth_unit, freezing_point, temperature_in
 
 # The badge colours (viewer.css), so the chart and the badge tell the same story.
 LEVEL_COLOURS = {
@@ -116,19 +118,20 @@ def render(
     tz: zoneinfo.ZoneInfo,
     *,
     ident: str = "chart",
+    units: Units = Units.METRIC,
 ) -> Chart:
     """The chart for [now − 24 h, now + 24 h); `forecast` empty means none is available."""
     start = now - HORIZON
     future = [h for h in forecast if now - HOUR < h.time < now + HORIZON]
-    summary = summarise(past, future, tz)
+    summary = summarise(past, future, tz, units)
     parts = [
         f'<svg class="chart-svg" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'aria-labelledby="{ident}-title" font-family="system-ui, sans-serif" font-size="{FONT}">',
         f'<title id="{ident}-title">{escape(summary)}</title>',
-        *_frame(start, now, tz),
+        *_frame(start, now, tz, units),
         *_past_bars(past, start),
-        *_forecast_bars(future, start, now),
-        *_temperatures(past, future, start),
+        *_forecast_bars(future, start, now, units),
+        *_temperatures(past, future, start, units),
     ]
     parts.append("</svg>")
     # Safe: every text and attribute value above is escaped or a number.
@@ -151,12 +154,12 @@ def _text(x: float, y: float, text: str, anchor: str = "start", size: int = FONT
     )
 
 
-def _frame(start: dt.datetime, now: dt.datetime, tz: zoneinfo.ZoneInfo) -> list[str]:
+def _frame(start: dt.datetime, now: dt.datetime, tz: zoneinfo.ZoneInfo, units: Units) -> list[str]:
     mid = x_of(now, start)
     parts = [
         _text(LEFT, 16, "Road, past 24 h"),
         _text(RIGHT, 16, "Snow and ice, next 24 h", "end"),
-        _text(LEFT, T_TOP - 8, "Temperature °C"),
+        _text(LEFT, T_TOP - 8, f"Temperature {degree_sign(units)}"),
     ]
     for severity, name in ((1, "Clear"), (2, "Light"), (3, "Mod."), (4, "Heavy")):
         y = BOTTOM - (BOTTOM - TOP) * severity / 4
@@ -205,7 +208,9 @@ def _past_bars(past: list[PastHour], start: dt.datetime) -> list[str]:
     return parts
 
 
-def _forecast_bars(future: list[Hour], start: dt.datetime, now: dt.datetime) -> list[str]:
+def _forecast_bars(
+    future: list[Hour], start: dt.datetime, now: dt.datetime, units: Units
+) -> list[str]:
     mid = x_of(now, start)
     if not future:
         return [_text((mid + RIGHT) / 2, 78, "Forecast unavailable", "middle")]
@@ -225,34 +230,46 @@ def _forecast_bars(future: list[Hour], start: dt.datetime, now: dt.datetime) -> 
             )
         if hour.snowfall_cm > 0:
             height = max(2.0, (BOTTOM - TOP) * hour.snowfall_cm / most)
+            amount = f"{depth_in(hour.snowfall_cm, units):.1f} {depth_unit(units)}"
             parts.append(
                 f'<rect class="snow" x="{x + 0.5:.1f}" y="{BOTTOM - height:.1f}" '
                 f'width="{min(width, right - x) - 1:.1f}" height="{height:.1f}" '
-                f'fill="{SNOW_COLOUR}"><title>Snow {hour.snowfall_cm:.1f} cm</title></rect>'
+                f'fill="{SNOW_COLOUR}"><title>Snow {amount}</title></rect>'
             )
     return parts
 
 
-def _temperatures(past: list[PastHour], future: list[Hour], start: dt.datetime) -> list[str]:
-    measured = [(h.start + HOUR / 2, h.temperature_c) for h in past if h.temperature_c is not None]
-    forecast = [(h.time + HOUR / 2, h.temperature_c) for h in future if h.temperature_c is not None]
+def _temperatures(
+    past: list[PastHour], future: list[Hour], start: dt.datetime, units: Units
+) -> list[str]:
+    measured = [
+        (h.start + HOUR / 2, temperature_in(h.temperature_c, units))
+        for h in past
+        if h.temperature_c is not None
+    ]
+    forecast = [
+        (h.time + HOUR / 2, temperature_in(h.temperature_c, units))
+        for h in future
+        if h.temperature_c is not None
+    ]
     values = [t for _, t in measured + forecast]
     if not values:
         return [_text((LEFT + RIGHT) / 2, (T_TOP + T_BOTTOM) / 2 + 4, "No temperature", "middle")]
-    low, high = min([*values, 0.0]) - 1, max([*values, 0.0]) + 1
+    freezing = freezing_point(units)
+    low, high = min([*values, freezing]) - 1, max([*values, freezing]) + 1
 
     def y(value: float) -> float:
         return T_BOTTOM - (T_BOTTOM - T_TOP) * (value - low) / (high - low)
 
-    zero = y(0.0)
+    line = y(freezing)
     parts = [
-        f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{RIGHT}" y2="{zero:.1f}" stroke="#8ec5ff" '
+        f'<line x1="{LEFT}" y1="{line:.1f}" x2="{RIGHT}" y2="{line:.1f}" stroke="#8ec5ff" '
         'stroke-dasharray="4 3"/>',
-        _text(LEFT - 4, zero + 4, "0°", "end", 12),
+        _text(LEFT - 4, line + 4, _degrees(freezing), "end", 12),
     ]
-    # The warmest and coldest values, unless they would print over the 0° label.
+    # The warmest and coldest values, unless they would print over the freezing label.
     for value, y_label in ((high - 1, T_TOP + 4), (low + 1, T_BOTTOM)):
-        if round(value) != 0:
+        if round(value) != round(freezing):
             parts.append(_text(LEFT - 4, y_label, _degrees(value), "end", 12))
     for series, colour, name in (
         (measured, PAST_TEMPERATURE, "measured"),
@@ -274,9 +291,14 @@ def _degrees(value: float) -> str:
     return f"−{-rounded}°" if rounded < 0 else f"{rounded}°"
 
 
-def summarise(past: list[PastHour], future: list[Hour], tz: zoneinfo.ZoneInfo) -> str:
+def summarise(
+    past: list[PastHour],
+    future: list[Hour],
+    tz: zoneinfo.ZoneInfo,
+    units: Units = Units.METRIC,
+) -> str:
     """The chart in words: its accessible name and the caption under it."""
-    return f"{_past_summary(past, tz)} {_forecast_summary(future, tz)}"
+    return f"{_past_summary(past, tz)} {_forecast_summary(future, tz, units)}"
 
 
 def _past_summary(past: list[PastHour], tz: zoneinfo.ZoneInfo) -> str:
@@ -299,17 +321,18 @@ def _past_summary(past: list[PastHour], tz: zoneinfo.ZoneInfo) -> str:
     return f"{text}; snow cover up to {cover:.0%}."
 
 
-def _forecast_summary(future: list[Hour], tz: zoneinfo.ZoneInfo) -> str:
+def _forecast_summary(future: list[Hour], tz: zoneinfo.ZoneInfo, units: Units) -> str:
     if not future:
         return "Next 24 h: forecast unavailable."
     parts = []
-    temps = [h.temperature_c for h in future if h.temperature_c is not None]
+    temps = [temperature_in(h.temperature_c, units) for h in future if h.temperature_c is not None]
     if temps:
-        parts.append(f"{_degrees(min(temps))[:-1]} to {_degrees(max(temps))[:-1]} °C")
+        low, high = _degrees(min(temps))[:-1], _degrees(max(temps))[:-1]
+        parts.append(f"{low} to {high} {degree_sign(units)}")
     snowy = [h for h in future if h.snowfall_cm > 0]
     if snowy:
-        total = sum(h.snowfall_cm for h in snowy)
-        parts.append(f"snow {total:.1f} cm from {snowy[0].time.astimezone(tz):%a %H:%M}")
+        total = f"{depth_in(sum(h.snowfall_cm for h in snowy), units):.1f} {depth_unit(units)}"
+        parts.append(f"snow {total} from {snowy[0].time.astimezone(tz):%a %H:%M}")
     icy = [h for h in future if is_icy(h)]
     if icy:
         hours = "hour" if len(icy) == 1 else "hours"

@@ -14,8 +14,9 @@ in UTC, URLs are relative to the site.
   (`analytics.stability`). `state` (`dry`, `wet`, `snow`, `ice`, `unknown`), `style` (`dry`,
   `wet`, `light`, `moderate`, `heavy`, `ice_possible`, `unknown`: the colour), `label`
   ("Light snow"; "—" when Unknown), `level` (the closed product's "Light"; empty when
-  Unknown), `reason` (plain words), `measured_at`, `temperature_c` (null when unknown),
-  `alerts` (texts, in the order they start), `forecast_status` (`ok`, `unavailable`,
+  Unknown), `reason` (plain words), `measured_at`, `temperature_c` (null when unknown; always
+  °C), `units` (`metric` or `us`: how the camera shows temperatures, °C or °F),
+  `alerts` (texts in those units, in the order they start), `forecast_status` (`ok`, `unavailable`,
   `pending`, `no_location`) and `forecast_label` (its text).
 
 Who sends them depends on the channel layer:
@@ -94,6 +95,7 @@ class ConditionUpdated(TypedDict):
     reason: str
     measured_at: str
     temperature_c: float | None
+    units: str
     alerts: list[str]
     forecast_status: str
     forecast_label: str
@@ -147,6 +149,7 @@ def condition_updated(reading: ConditionReading) -> ConditionUpdated:
         "reason": reading.published_reason,
         "measured_at": reading.measured_at.isoformat(),
         "temperature_c": temperature,
+        "units": reading.camera.display_units.value,
         "alerts": now.alerts,
         "forecast_status": now.forecast_status,
         "forecast_label": _forecast_label(now.forecast_status),

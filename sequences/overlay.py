@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from cameras.units import Units, degree_sign, temperature_in
 from sequences.choices import OverlayStyle
 
 RGB = tuple[int, int, int]
@@ -66,7 +67,8 @@ class OverlayInfo:
     captured_at: datetime  # aware, already in the camera's time zone
     condition: str | None = None
     temperature_c: float | None = None
-    alerts: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()  # already worded in `units` (analytics.alerts)
+    units: Units = Units.METRIC  # how the temperature is shown; it is given in °C
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,10 @@ def format_timestamp(moment: datetime) -> str:
     return f"{text} {zone}" if zone else text
 
 
-def format_temperature(celsius: float) -> str:
+def format_temperature(celsius: float, units: Units = Units.METRIC) -> str:
+    """Whole degrees: "-3 °C", or "27 °F" in US units."""
     # `or 0` turns -0 (e.g. from -0.3) into 0 so we never show "-0 °C".
-    return f"{round(celsius) or 0} °C"
+    return f"{round(temperature_in(celsius, units)) or 0} {degree_sign(units)}"
 
 
 def _alert_prefix() -> str:
@@ -212,7 +215,7 @@ def _condition_spans(condition: str | None) -> tuple[_Span, ...]:
 def _bar_rows(info: OverlayInfo, style: OverlayStyle, fonts: _Fonts) -> list[_Row]:
     right = [_Span(format_timestamp(info.captured_at), WHITE)]
     if style == OverlayStyle.FULL and info.temperature_c is not None:
-        right.insert(0, _Span(f"{format_temperature(info.temperature_c)}    ", WHITE))
+        right.insert(0, _Span(f"{format_temperature(info.temperature_c, info.units)}    ", WHITE))
     rows = [_Row(fonts.main, _condition_spans(info.condition), tuple(right))]
     alerts = [alert for alert in info.alerts if alert.strip()][:MAX_ALERTS]
     if style == OverlayStyle.FULL and alerts:

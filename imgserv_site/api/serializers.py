@@ -12,15 +12,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from analytics.alerts import ForecastStatus
 from analytics.kinds import Light, State, Truth
 from analytics.views import MAX_HISTORY_HOURS
-from cameras.models import Camera
+from cameras.models import Camera, Health, SourceKind
+from cameras.units import SHOWN_UNITS
 from publishing.models import TargetKind
 from sequences.choices import OutputFormat
 
 ASCII_INTEGER = re.compile(r"-?[0-9]+")
 # What staff may change through the API; everything else is the admin's business.
-WRITABLE = ("enabled", "location_name", "update_interval_minutes", "frames_per_sequence")
+WRITABLE = ("enabled", "location_name", "update_interval_minutes", "frames_per_sequence", "units")
 
 
 class AsciiIntegerField(serializers.IntegerField):
@@ -85,6 +87,11 @@ class CameraSerializer(serializers.ModelSerializer[Camera]):
         **INTEGER_FIELDS,
     }
     latest_sequence = serializers.SerializerMethodField()
+    display_units = serializers.ChoiceField(
+        choices=SHOWN_UNITS,
+        read_only=True,
+        help_text="The units shown: `units`, or with `auto` the site's UNITS or the location's.",
+    )
 
     class Meta:
         model = Camera
@@ -100,6 +107,8 @@ class CameraSerializer(serializers.ModelSerializer[Camera]):
             "last_frame_at",
             "update_interval_minutes",
             "frames_per_sequence",
+            "units",
+            "display_units",
             "latest_sequence",
         ]
         read_only_fields = [f for f in fields if f not in WRITABLE]
@@ -223,3 +232,102 @@ class PublishTargetSerializer(serializers.Serializer):
     next_attempt_at = serializers.DateTimeField(
         allow_null=True, help_text="After failures: not retried before this."
     )
+
+
+class StoredFilesSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    mb = serializers.FloatField(help_text="MB of 2²⁰ bytes, as MEDIA_QUOTA_MB counts them.")
+
+
+class StorageSerializer(serializers.Serializer):
+    """What frames and sequences take, from the sizes recorded as each file was written (no walk
+    of the media folder), against the quota and the disk's free-space floor."""
+
+    used_bytes = serializers.IntegerField(help_text="Frames and sequences together.")
+    used_mb = serializers.FloatField()
+    quota_mb = serializers.IntegerField(
+        allow_null=True, help_text="MEDIA_QUOTA_MB; null when there is no cap."
+    )
+    percent_used = serializers.FloatField(
+        allow_null=True, help_text="Of the quota; null when there is no cap."
+    )
+    frames = StoredFilesSerializer()
+    sequences = StoredFilesSerializer(help_text="Each sequence's GIF, MP4 and WebP together.")
+    free_disk_mb = serializers.IntegerField(help_text="Free space where media are written.")
+    min_free_disk_mb = serializers.IntegerField(
+        help_text="MIN_FREE_DISK_MB: retention frees the oldest frames to keep this much free."
+    )
+
+
+class SequenceStatusSerializer(SequenceLinkSerializer):
+    frame_count = serializers.IntegerField()
+    first_captured_at = serializers.DateTimeField()
+    last_captured_at = serializers.DateTimeField()
+    gif_bytes = serializers.IntegerField()
+    build_seconds = serializers.FloatField()
+    bytes = serializers.DictField(child=serializers.IntegerField(), help_text="Per format.")
+
+
+class ConditionsStatusSerializer(serializers.Serializer):
+    """The published road state, temperature and alerts, as the viewer shows them."""
+
+    state = serializers.ChoiceField(
+        choices=State.choices, allow_null=True, help_text="Null: no current reading."
+    )
+    # `style` and `label` are also attributes of every DRF field; the serializer's metaclass
+    # takes declared fields out of the class, so only the type checker sees a clash.
+    style = serializers.CharField(  # type: ignore[assignment]
+        help_text="The colour key: a snow level, dry, wet, …"
+    )
+    label = serializers.CharField(  # type: ignore[assignment]
+        allow_null=True, help_text="Null when Unknown or no reading."
+    )
+    level = serializers.CharField(allow_null=True, help_text="The closed product's wording.")
+    reason = serializers.CharField(allow_blank=True)
+    measured_at = serializers.DateTimeField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    temperature_c = serializers.FloatField(allow_null=True, help_text="Always °C; null: unknown.")
+    temperature = serializers.CharField(
+        allow_blank=True, help_text='As shown, in `units`: "−2.5 °C", "27.5 °F"; empty: unknown.'
+    )
+    units = serializers.ChoiceField(choices=SHOWN_UNITS)
+    alerts = serializers.ListField(
+        child=serializers.CharField(), help_text='Worded in `units` ("Snow 1–2 in from Tue 03:00").'
+    )
+    forecast = serializers.ChoiceField(choices=ForecastStatus.choices)
+    forecast_message = serializers.CharField(allow_blank=True)
+
+
+class CameraStatusSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    location_name = serializers.CharField()
+    time_zone = serializers.CharField()
+    enabled = serializers.BooleanField()
+    source_kind = serializers.ChoiceField(choices=SourceKind.choices)
+    health = serializers.ChoiceField(choices=Health.choices)
+    last_frame_at = serializers.DateTimeField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    consecutive_failures = serializers.IntegerField()
+    last_error = serializers.CharField(allow_blank=True)
+    frames_stored = serializers.IntegerField()
+    sequences_stored = serializers.IntegerField()
+    stored_mb = serializers.FloatField(help_text="Its frames and sequences together.")
+    update_interval_minutes = serializers.IntegerField()
+    units = serializers.ChoiceField(choices=SHOWN_UNITS, help_text="The units it shows.")
+    last_build_error = serializers.CharField(allow_blank=True)
+    last_sequence = SequenceStatusSerializer(allow_null=True)
+    conditions = ConditionsStatusSerializer()
+
+
+class StatusSerializer(serializers.Serializer):
+    """The body of /status and /api/status."""
+
+    version = serializers.CharField()
+    generated_at = serializers.DateTimeField()
+    healthy = serializers.BooleanField(help_text="Every check is ok.")
+    checks = serializers.DictField(child=CheckSerializer())
+    storage = StorageSerializer()
+    cameras = CameraStatusSerializer(many=True)
+    publishing = PublishTargetSerializer(many=True)

@@ -30,6 +30,7 @@ from imgserv_site.api.serializers import (
     HistoryQuerySerializer,
     PublishTargetSerializer,
     SequenceSerializer,
+    StatusSerializer,
 )
 from imgserv_site.health import run_checks
 from imgserv_site.views.status import StatusView, sequence_status
@@ -45,7 +46,8 @@ class CameraList(generics.ListAPIView[Camera]):
 
 class CameraDetail(generics.RetrieveUpdateAPIView[Camera]):
     """One camera. PATCH (staff only) changes `enabled`, `location_name`,
-    `update_interval_minutes` and `frames_per_sequence`; bad values answer 400 by field."""
+    `update_interval_minutes`, `frames_per_sequence` and `units`; bad values answer 400 by
+    field."""
 
     queryset = Camera.objects.all()
     serializer_class = CameraSerializer
@@ -110,10 +112,11 @@ class AgreementView(APIView):
 
 
 class ApiStatusView(StatusView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=StatusSerializer)
     def get(self, request: Request) -> Response:
-        """The same body as /status: each camera's health, last frame and last sequence, the
-        installation's checks, the version and any sections other apps add (publishing)."""
+        """The same body as /status: each camera's health, last frame, last sequence, stored
+        frames and sequences and its conditions in its units; the installation's checks,
+        storage (MB used, quota, % used, counts, free disk), version and publish state."""
         return super().get(request)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from analytics.alerts import ForecastStatus, forecast_state
 from analytics.service import Conditions, current_conditions
 from cameras.models import Camera, Health
+from cameras.units import Units, temperature_text
 from sequences import chart
 from sequences.models import Sequence
 
@@ -32,13 +33,6 @@ def ago(since: dt.datetime, now: dt.datetime) -> str:
     if minutes < 120:
         return f"updated {minutes} min ago"
     return f"updated {minutes // 60} h ago"
-
-
-def temperature_text(value: float | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.1f}".replace("-", "−")
-    return "0.0 °C" if text == "−0.0" else f"{text} °C"
 
 
 @dataclass
@@ -82,8 +76,13 @@ class Tile:
         return self.conditions.label or "—"
 
     @property
+    def units(self) -> Units:
+        """The camera's, resolved; viewer.js converts live temperatures by the tile's."""
+        return self.camera.display_units
+
+    @property
     def temperature(self) -> str:
-        return temperature_text(self.conditions.temperature_c)
+        return temperature_text(self.conditions.temperature_c, self.units)
 
     @property
     def alerts(self) -> list[str]:
@@ -107,7 +106,9 @@ def tiles(slug: str | None = None, *, with_chart: bool = True) -> list[Tile]:
         if with_chart:
             forecast = forecast_state(camera, now).hours
             past = chart.past_hours(camera, now)
-            tile.chart = chart.render(past, forecast, now, camera.tz, ident=f"chart-{camera.slug}")
+            tile.chart = chart.render(
+                past, forecast, now, camera.tz, ident=f"chart-{camera.slug}", units=tile.units
+            )
         result.append(tile)
     return result
 

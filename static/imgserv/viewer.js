@@ -137,16 +137,21 @@
     refreshOffline(tile);
   }
 
-  function temperatureText(value) {
+  // As cameras/units.py temperature_text writes it: the value comes in °C; a tile whose
+  // camera uses US units (data-units="us") shows °F.
+  function temperatureText(value, units) {
     if (value === null || value === undefined) return "";
-    const text = value.toFixed(1).replace("-", "−");
-    return (text === "−0.0" ? "0.0" : text) + " °C";
+    const us = units === "us";
+    const text = (us ? value * 9 / 5 + 32 : value).toFixed(1);
+    return (text === "-0.0" ? "0.0" : text.replace("-", "−")) + (us ? " °F" : " °C");
   }
 
   // `state` null: no reading yet; "unknown": the road's state is not known (shown as "—").
-  function showConditions(slug, state, style, label, reason, temperature, alerts, forecastNote) {
+  function showConditions(slug, state, style, label, reason, temperature, units, alerts,
+    forecastNote) {
     const tile = tileOf(slug);
     if (!tile) return;
+    if (units) tile.dataset.units = units;
     const badge = tile.querySelector(".badge");
     if (badge) {
       badge.className = "badge level-" + (style || "unknown");
@@ -154,7 +159,7 @@
       badge.title = reason || "";
     }
     const temp = tile.querySelector(".temperature");
-    if (temp) temp.textContent = temperatureText(temperature);
+    if (temp) temp.textContent = temperatureText(temperature, tile.dataset.units);
     const list = tile.querySelector(".alerts");
     if (list) {
       list.replaceChildren.apply(list, (alerts || []).slice(0, MAX_ALERTS).map(function (text) {
@@ -171,8 +176,8 @@
     },
     "camera.health": function (m) { showHealth(m.camera, m.health, m.last_frame_at); },
     "condition.updated": function (m) {
-      showConditions(m.camera, m.state, m.style, m.label, m.reason, m.temperature_c, m.alerts,
-        m.forecast_status === "ok" ? "" : m.forecast_label);
+      showConditions(m.camera, m.state, m.style, m.label, m.reason, m.temperature_c, m.units,
+        m.alerts, m.forecast_status === "ok" ? "" : m.forecast_label);
     },
   };
 
@@ -203,7 +208,7 @@
           const c = cam.conditions;
           if (c) {
             showConditions(cam.slug, c.state, c.style, c.label, c.reason, c.temperature_c,
-              c.alerts, FORECAST_LABELS[c.forecast] || "");
+              c.units, c.alerts, FORECAST_LABELS[c.forecast] || "");
           }
         });
       })

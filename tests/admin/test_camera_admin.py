@@ -13,6 +13,12 @@ def staff_client(client, django_user_model):
     return client
 
 
+def empty_formset(prefix: str, max_forms: int = 1000) -> dict[str, str]:
+    """An inline of the camera's page, posted with no rows."""
+    counts = {"TOTAL": 0, "INITIAL": 0, "MIN_NUM": 0, "MAX_NUM": max_forms}
+    return {f"{prefix}-{name}_FORMS": str(n) for name, n in counts.items()}
+
+
 def form(**overrides: str) -> dict[str, str]:
     data = {
         "name": "Hill Road",
@@ -20,6 +26,7 @@ def form(**overrides: str) -> dict[str, str]:
         "enabled": "on",
         "location_name": "Hill Rd at the school",
         "time_zone": "Europe/Oslo",
+        "units": "auto",
         "source_kind": "demo",
         "source_settings": "{}",
         "capture_width": "1280",
@@ -41,6 +48,8 @@ def form(**overrides: str) -> dict[str, str]:
         "road_region-INITIAL_FORMS": "0",
         "road_region-MIN_NUM_FORMS": "0",
         "road_region-MAX_NUM_FORMS": "1",
+        **empty_formset("privacy_masks"),
+        **empty_formset("privacy", max_forms=1),
     }
     data.update(overrides)
     return data

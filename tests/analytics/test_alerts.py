@@ -9,6 +9,7 @@ import time_machine
 
 from analytics.alerts import ForecastStatus, forecast_state, refresh_forecast, snow_amount
 from analytics.models import ForecastSnapshot
+from cameras.units import Units
 
 # detailed_forecast.json starts 2022-02-03T21:00Z; 2022-02-04 was a Friday.
 NWS_NOW = dt.datetime(2022, 2, 4, 0, 0, tzinfo=dt.UTC)
@@ -41,6 +42,60 @@ def test_it_gives_snow_as_a_rounded_range(total, text):
     assert snow_amount(total) == text
 
 
+@pytest.mark.parametrize(
+    ("total", "text"),
+    [(2.0, "under 1 in"), (3.0, "1–2 in"), (10, "2–5 in"), (25.4, "7–13 in")],
+)
+def test_it_gives_snow_in_whole_inches_for_us_units(total, text):
+    assert snow_amount(total, Units.US) == text
+
+
+def snowy_nws(nws) -> None:
+    """Derived: the recording's snowfallAmount for 2022-02-04T06:00Z/PT6H set to 30 mm."""
+    layer = nws.json("/gridpoints/TAE/58,65")["properties"]["snowfallAmount"]["values"]
+    next(v for v in layer if v["validTime"].startswith("2022-02-04T06"))["value"] = 30
+
+
+def test_it_words_snow_in_the_units_the_camera_chose(nws, us_camera):
+    snowy_nws(nws)
+    us_camera.units = "metric"
+    us_camera.save()
+    with time_machine.travel(NWS_NOW, tick=False):
+        refresh_forecast(us_camera)
+        assert texts(us_camera) == ["Snow 2–4 cm from Fri 01:00"]
+        # Alerts are worded when read: a change of units shows at once, without a new fetch.
+        us_camera.units = "us"
+        us_camera.save()
+        assert texts(us_camera) == ["Snow 1–2 in from Fri 01:00"]
+
+
+def test_it_follows_the_site_units_where_the_camera_leaves_them_on_auto(nws, us_camera, settings):
+    snowy_nws(nws)
+    settings.UNITS = "metric"
+    with time_machine.travel(NWS_NOW, tick=False):
+        refresh_forecast(us_camera)
+        assert texts(us_camera) == ["Snow 2–4 cm from Fri 01:00"]
+
+
+def test_it_keeps_centimetres_in_toronto_and_inches_where_the_site_says_us(
+    open_meteo, toronto_camera, settings
+):
+    with time_machine.travel(TORONTO_NOW, tick=False):
+        refresh_forecast(toronto_camera)
+        assert texts(toronto_camera) == ["Snow 1–2 cm from Thu 17:00"]
+        settings.UNITS = "us"
+        assert texts(toronto_camera) == ["Snow under 1 in from Thu 17:00"]
+
+
+def test_it_stores_the_alerts_in_the_cameras_units_too(nws, us_camera):
+    snowy_nws(nws)
+    with time_machine.travel(NWS_NOW, tick=False):
+        snapshot = refresh_forecast(us_camera)
+    assert snapshot is not None
+    [alert] = snapshot.alerts
+    assert (alert["text"], alert["snowfall_cm"]) == ("Snow 1–2 in from Fri 01:00", 3.0)
+
+
 def test_it_gives_no_alert_when_none_is_due(nws, us_camera):
     with time_machine.travel(NWS_NOW, tick=False):
         refresh_forecast(us_camera)
@@ -50,12 +105,15 @@ def test_it_gives_no_alert_when_none_is_due(nws, us_camera):
 
 
 def test_it_alerts_nws_snow_with_amount_and_local_start(nws, us_camera):
-    """Derived: the recording's snowfallAmount for 2022-02-04T06:00Z/PT6H set to 30 mm."""
+    """Derived: the recording's snowfallAmount for 2022-02-04T06:00Z/PT6H set to 30 mm. The
+    camera is in Florida, so the amount is in inches (3 cm is 1.2 in)."""
     layer = nws.json("/gridpoints/TAE/58,65")["properties"]["snowfallAmount"]["values"]
     next(v for v in layer if v["validTime"].startswith("2022-02-04T06"))["value"] = 30
     with time_machine.travel(NWS_NOW, tick=False):
         refresh_forecast(us_camera)
-        assert texts(us_camera) == ["Snow 2–4 cm from Fri 01:00"]
+        assert texts(us_camera) == ["Snow 1–2 in from Fri 01:00"]
+        [alert] = forecast_state(us_camera).alerts
+    assert alert.snowfall_cm == pytest.approx(3.0)
 
 
 def test_it_alerts_nws_ice_accumulation_as_a_local_span(nws, us_camera):
@@ -99,7 +157,7 @@ def test_it_says_forecast_unavailable_and_keeps_the_last_good_one(nws, us_camera
     assert failed is not None and "HTTP 500" in failed.error
     assert state.status == ForecastStatus.UNAVAILABLE
     assert state.message.startswith("Forecast unavailable")
-    assert [a.text for a in state.alerts] == ["Snow 2–4 cm from Fri 01:00"]
+    assert [a.text for a in state.alerts] == ["Snow 1–2 in from Fri 01:00"]
 
 
 def test_it_stops_serving_a_forecast_that_is_too_old(nws, us_camera):

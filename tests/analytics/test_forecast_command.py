@@ -24,8 +24,21 @@ def test_it_prints_the_alerts_in_the_camera_zone(nws, us_camera, capsys):
     with time_machine.travel(dt.datetime(2022, 2, 4, tzinfo=dt.UTC), tick=False):
         call_command("forecast", "Main Street")
     out = capsys.readouterr().out
+    # A camera in Florida: US units (3 cm is 1.2 in).
+    assert "Snow 1–2 in from Fri 01:00" in out
+    assert "Temperature: 73.0 °F" in out
+
+
+def test_it_prints_metric_where_the_camera_uses_it(nws, us_camera, capsys):
+    us_camera.units = "metric"
+    us_camera.save()
+    layer = nws.json("/gridpoints/TAE/58,65")["properties"]["snowfallAmount"]["values"]
+    next(v for v in layer if v["validTime"].startswith("2022-02-04T06"))["value"] = 30
+    with time_machine.travel(dt.datetime(2022, 2, 4, tzinfo=dt.UTC), tick=False):
+        call_command("forecast", "Main Street")
+    out = capsys.readouterr().out
     assert "Snow 2–4 cm from Fri 01:00" in out
-    assert "22.8 °C" in out
+    assert "Temperature: 22.8 °C" in out
 
 
 def test_it_prints_json(nws, us_camera, capsys):

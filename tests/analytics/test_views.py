@@ -123,8 +123,8 @@ def test_it_refuses_bad_hours_with_a_clear_message(client, camera, hours):
     assert "whole number from 1 to 168" in response.json()["error"]
 
 
-def test_it_serves_the_road_boundary_as_png_with_headers(client, stored):
-    response = client.get("/analytics/road-boundaries", {"camera": "main-street"})
+def test_it_serves_the_road_boundary_as_png_with_headers(admin_client, stored):
+    response = admin_client.get("/analytics/road-boundaries", {"camera": "main-street"})
     assert response["Content-Type"] == "image/png"
     image = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
     assert image is not None
@@ -134,9 +134,27 @@ def test_it_serves_the_road_boundary_as_png_with_headers(client, stored):
     assert response["X-Road-Frame-Time"] == stored.captured_at.isoformat()
 
 
-def test_it_serves_the_raw_jpeg(client, stored):
-    response = client.get("/analytics/road-boundaries", {"camera": "main-street", "format": "jpeg"})
-    assert response.content[:2] == b"\xff\xd8"
+def test_it_serves_the_stored_jpeg_to_staff(admin_client, stored, settings):
+    response = admin_client.get(
+        "/analytics/road-boundaries", {"camera": "main-street", "format": "jpeg"}
+    )
+    assert response.content == (settings.MEDIA_ROOT / stored.file).read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg"])
+def test_it_refuses_the_pictures_to_anonymous_clients(client, stored, kind):
+    response = client.get("/analytics/road-boundaries", {"camera": "main-street", "format": kind})
+    assert response.status_code == 401
+    assert "sign in as staff" in response.json()["detail"]
+    assert b"\xff\xd8" not in response.content and b"PNG" not in response.content
+
+
+def test_it_refuses_the_picture_to_a_signed_in_user_who_is_not_staff(
+    client, stored, django_user_model
+):
+    client.force_login(django_user_model.objects.create_user("viewer", password="pw-for-tests"))
+    response = client.get("/analytics/road-boundaries", {"camera": "main-street"})
+    assert response.status_code == 403
 
 
 def test_it_serves_the_metadata_as_json(client, stored):
@@ -147,7 +165,7 @@ def test_it_serves_the_metadata_as_json(client, stored):
     assert 20 < data["coverage_percent"] < 30
 
 
-def test_it_never_grabs_from_the_camera(client, camera, monkeypatch):
+def test_it_never_grabs_from_the_camera(admin_client, camera, monkeypatch):
     grabs = []
 
     def forbidden(source):
@@ -159,7 +177,7 @@ def test_it_never_grabs_from_the_camera(client, camera, monkeypatch):
     with pytest.raises(AssertionError, match="grabbed"):  # the trap is the camera's grab
         open_source(camera).grab()
     grabs.clear()
-    response = client.get("/analytics/road-boundaries", {"camera": camera.slug})
+    response = admin_client.get("/analytics/road-boundaries", {"camera": camera.slug})
     assert response.status_code == 404
     assert "No stored frame" in response.json()["error"]
     assert grabs == []

@@ -93,3 +93,21 @@ def test_it_needs_the_csrf_token_with_a_session(camera):
     response = client.patch(URL, {"enabled": False}, format="json", HTTP_X_CSRFTOKEN=secret)
     assert response.status_code == 200
     assert Camera.objects.get().enabled is False
+
+
+def test_it_lets_staff_choose_the_units_and_shows_what_they_resolve_to(staff_api, camera):
+    camera.latitude, camera.longitude = 39.74, -104.99  # Denver
+    camera.save()
+    shown = staff_api.get(URL).json()
+    assert (shown["units"], shown["display_units"]) == ("auto", "us")
+    response = staff_api.patch(URL, {"units": "metric"}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["units"], response.json()["display_units"]) == ("metric", "metric")
+    assert Camera.objects.get().units == "metric"
+
+
+def test_it_refuses_units_it_does_not_know(staff_api, camera):
+    response = staff_api.patch(URL, {"units": "imperial"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"units"}
+    assert Camera.objects.get().units == "auto"

@@ -14,6 +14,8 @@ PUBLIC = {
     "last_frame_at",
     "update_interval_minutes",
     "frames_per_sequence",
+    "units",
+    "display_units",
     "latest_sequence",
 }
 

@@ -9,8 +9,16 @@ import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
 from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from schemathesis.checks import not_a_server_error
+
+from analytics.models import ConditionReading
+from cameras.models import Camera
+from publishing.models import PublishTarget
+from sequences.builder import build_sequence
+from tests.api.conftest import START
+from tests.factories import frames
 
 API_PATHS = {
     "/api/cameras/",
@@ -157,3 +165,50 @@ def test_a_path_no_route_takes_gets_the_json_404(client, db):
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
     assert client.get("/no-such-page")["Content-Type"].startswith("text/html")
+
+
+def test_it_documents_the_status_body_with_its_storage_figures(client, db):
+    schema = api_schema(client)
+    body = schema["paths"]["/api/status"]["get"]["responses"]["200"]["content"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/Status"}
+    components = schema["components"]["schemas"]
+    assert {"version", "healthy", "checks", "storage", "cameras", "publishing"} <= set(
+        components["Status"]["properties"]
+    )
+    storage = components["Storage"]["properties"]
+    assert {
+        "used_bytes", "used_mb", "quota_mb", "percent_used", "frames", "sequences",
+        "free_disk_mb", "min_free_disk_mb",
+    } <= set(storage)  # fmt: skip
+    assert storage["quota_mb"]["nullable"] is True
+    assert set(components["StoredFiles"]["properties"]) == {"count", "bytes", "mb"}
+    camera = components["CameraStatus"]["properties"]
+    assert {"frames_stored", "sequences_stored", "stored_mb", "units"} <= set(camera)
+    conditions = components["ConditionsStatus"]["properties"]
+    assert {"temperature_c", "temperature", "units"} <= set(conditions)
+
+
+def test_a_status_with_frames_sequences_and_readings_matches_its_schema(
+    in_process, camera, settings
+):
+    """schemathesis checks the real body against the documented one, nulls and all: a camera
+    with frames, a sequence, a reading and a forecast, one with nothing yet, a publish target."""
+    camera.latitude, camera.longitude = 39.74, -104.99
+    camera.save()
+    frames(camera, 5, START)
+    build_sequence(camera)
+    Camera.objects.create(name="Side road", slug="side-road", location_name="Side road")
+    ConditionReading.objects.create(
+        camera=camera, measured_at=timezone.now(), state="snow", level="light",
+        published_state="snow", published_level="light", reason="snow on the road",
+        snow_coverage=0.2, wetness=0.2, ice_likelihood=0.1, brightness=0.5, confidence=0.8,
+        temperature_c=-1.0,
+    )  # fmt: skip
+    PublishTarget.objects.create(name="vps", kind="directory", remote_path="/nonexistent")
+    for quota in (2048, 0):
+        settings.MEDIA_QUOTA_MB = quota
+        case = in_process["/api/status"]["GET"].Case()
+        response = case.call()
+        assert response.status_code == 200
+        case.validate_response(response)
+        assert response.json()["storage"]["frames"]["count"] == 5

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
 from analytics.kinds import Level, State
 from analytics.models import ConditionReading
+from cameras.models import Camera, Frame
+from imgserv_site.views.status import stored_by_camera
 from sequences.builder import build_sequence
 from tests.factories import frames
 
@@ -72,3 +77,84 @@ def test_it_shows_no_state_before_the_first_reading(client, camera):
     [entry] = client.get("/status").json()["cameras"]
     conditions = entry["conditions"]
     assert (conditions["state"], conditions["label"], conditions["reason"]) == (None, None, "")
+
+
+def on_disk(relative: str) -> int:
+    return (Path(settings.MEDIA_ROOT) / relative).stat().st_size
+
+
+def test_it_shows_storage_used_against_the_quota_from_real_frames(client, camera, settings):
+    settings.MEDIA_QUOTA_MB = 50
+    settings.MIN_FREE_DISK_MB = 123
+    stored = frames(camera, 5, START)
+    sequence = build_sequence(camera)
+    other = Camera.objects.create(name="Side road", slug="side-road", location_name="Side road")
+    frames(other, 2, START)
+    body = client.get("/status").json()
+    storage = body["storage"]
+    frame_bytes = sum(on_disk(f.file) for f in Frame.objects.all())
+    sequence_bytes = sum(on_disk(name) for name in (sequence.gif, sequence.mp4, sequence.webp))
+    assert storage["frames"] == {
+        "count": 7, "bytes": frame_bytes, "mb": round(frame_bytes / 2**20, 1)
+    }  # fmt: skip
+    assert storage["sequences"] == {
+        "count": 1, "bytes": sequence_bytes, "mb": round(sequence_bytes / 2**20, 1)
+    }  # fmt: skip
+    used = frame_bytes + sequence_bytes
+    assert (storage["used_bytes"], storage["used_mb"]) == (used, round(used / 2**20, 1))
+    assert storage["quota_mb"] == 50
+    assert storage["percent_used"] == round(100 * used / (50 * 2**20), 1)
+    assert storage["percent_used"] > 0
+    free = shutil.disk_usage(settings.MEDIA_ROOT).free // 2**20
+    assert abs(storage["free_disk_mb"] - free) <= 1
+    assert storage["min_free_disk_mb"] == 123
+    by_slug = {c["slug"]: c for c in body["cameras"]}
+    assert (by_slug[camera.slug]["frames_stored"], by_slug[camera.slug]["sequences_stored"]) == (
+        len(stored),
+        1,
+    )
+    assert by_slug[camera.slug]["stored_mb"] == round(
+        (sum(on_disk(f.file) for f in stored) + sequence_bytes) / 2**20, 1
+    )
+    assert (by_slug["side-road"]["frames_stored"], by_slug["side-road"]["sequences_stored"]) == (
+        2,
+        0,
+    )
+
+
+def test_it_says_there_is_no_cap_when_the_quota_is_off(client, camera, settings):
+    settings.MEDIA_QUOTA_MB = 0
+    frames(camera, 1, START)
+    storage = client.get("/status").json()["storage"]
+    assert (storage["quota_mb"], storage["percent_used"]) == (None, None)
+    assert storage["frames"]["count"] == 1
+
+
+def test_it_shows_empty_storage_before_the_first_frame(client, db):
+    storage = client.get("/status").json()["storage"]
+    assert storage["used_bytes"] == 0
+    assert storage["frames"] == storage["sequences"] == {"count": 0, "bytes": 0, "mb": 0.0}
+    assert storage["percent_used"] == 0.0
+
+
+def test_it_counts_storage_in_two_queries_whatever_the_number_of_cameras(
+    camera, django_assert_num_queries
+):
+    for i in range(3):
+        extra = Camera.objects.create(name=f"Road {i}", slug=f"road-{i}", location_name="Road")
+        frames(extra, 2, START)
+    with django_assert_num_queries(2):
+        stored = stored_by_camera()
+    assert sorted(s.frames for s in stored.values()) == [2, 2, 2]
+
+
+def test_it_gives_the_temperature_in_the_cameras_units_beside_celsius(client, camera):
+    camera.latitude, camera.longitude, camera.time_zone = 39.74, -104.99, "America/Denver"
+    camera.save()
+    found = reading(camera, State.SNOW, Level.LIGHT, "snow on the road")
+    ConditionReading.objects.filter(pk=found.pk).update(temperature_c=-2.5)
+    [entry] = client.get("/status").json()["cameras"]
+    assert entry["units"] == "us"
+    conditions = entry["conditions"]
+    assert (conditions["temperature_c"], conditions["temperature"]) == (-2.5, "27.5 °F")
+    assert conditions["units"] == "us"

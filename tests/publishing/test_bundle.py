@@ -4,11 +4,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.utils import timezone
 
 from analytics.kinds import Level, State
-from analytics.models import ConditionReading
+from analytics.models import ConditionReading, ForecastSnapshot
+from analytics.weather import Hour
 from publishing.bundle import build_bundle
 from tests.publishing.conftest import CAMERA_HOST, CAMERA_PASSWORD
 
@@ -55,8 +57,8 @@ def test_it_writes_public_fields_and_relative_urls_in_status_json(build, tmp_pat
     assert set(camera) <= {
         "slug", "name", "location_name", "time_zone", "update_interval_minutes",
         "stale_after_seconds", "built_at", "first_captured_at", "last_captured_at",
-        "newest_frame_at", "frame_count", "width", "height", "files", "condition",
-        "temperature_c", "alerts",
+        "newest_frame_at", "frame_count", "units", "width", "height", "files", "condition",
+        "temperature_c", "temperature", "alerts",
     }  # fmt: skip
     # No analytics reading exists: the bundle says nothing rather than guessing.
     assert "condition" not in camera
@@ -146,3 +148,45 @@ def test_it_still_publishes_pages_when_no_sequence_exists_yet(db, tmp_path):
     bundle = build_bundle(tmp_path / "out")
     assert "No pictures have been published yet" in (bundle.path / "index.html").read_text()
     assert json.loads((bundle.path / "status.json").read_text())["cameras"] == []
+
+
+def snowy_forecast(camera) -> None:
+    """A current forecast at −3 °C with 1 cm of snow an hour from six hours ahead."""
+    now = timezone.now()
+    start = now.replace(minute=0, second=0, microsecond=0)
+    hours = [
+        Hour(start + dt.timedelta(hours=i), temperature_c=-3.0, snowfall_cm=1.0 if i > 5 else 0)
+        for i in range(30)
+    ]
+    ForecastSnapshot.objects.create(
+        camera=camera, provider="nws", fetched_at=now, expires_at=now + dt.timedelta(hours=6),
+        current_temperature_c=-2.5, hourly=[h.to_json() for h in hours],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("place", "units", "temperature", "amount"),
+    [
+        ((39.74, -104.99, "America/Denver"), "us", "27.5 °F", " in from "),
+        ((59.91, 10.75, "Europe/Oslo"), "metric", "−2.5 °C", " cm from "),
+    ],
+)
+def test_it_publishes_temperature_and_alerts_in_the_cameras_units(
+    build, secret_camera, tmp_path, place, units, temperature, amount
+):
+    secret_camera.latitude, secret_camera.longitude, secret_camera.time_zone = place
+    secret_camera.save()
+    build()
+    reading(secret_camera, State.SNOW, Level.LIGHT, "snow on the road")
+    snowy_forecast(secret_camera)
+    bundle = build_bundle(tmp_path / "out")
+    [camera] = json.loads((bundle.path / "status.json").read_text())["cameras"]
+    # temperature_c stays for existing consumers; the text is what the page shows.
+    assert (camera["temperature_c"], camera["temperature"]) == (-2.5, temperature)
+    assert camera["units"] == units
+    [snow] = [a for a in camera["alerts"] if a.startswith("Snow")]
+    assert amount in snow
+    for page in ("index.html", "iframe.html"):
+        html = (bundle.path / page).read_text()
+        assert f'<span class="temperature">{temperature}</span>' in html
+        assert f"<li>{snow}</li>" in html

@@ -92,7 +92,8 @@ def test_the_migration_encrypts_existing_rows_in_place_and_back(settings, key_fi
     try:
         MigrationExecutor(connection).migrate([AFTER])
         assert PASSWORD not in stored(plain.pk) and stored(empty.pk) == ""
-        assert Camera.objects.get(pk=plain.pk).password == PASSWORD
+        # Only the password: later migrations' columns do not exist yet at this state.
+        assert Camera.objects.only("password").get(pk=plain.pk).password == PASSWORD
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
         MigrationExecutor(connection).migrate([BEFORE])

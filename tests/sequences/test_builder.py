@@ -12,6 +12,7 @@ from PIL import Image, ImageSequence
 from analytics.kinds import Level, State
 from analytics.models import ConditionReading
 from cameras.capture import capture_frame
+from cameras.units import Units
 from sequences.builder import (
     BuildError,
     build_sequence,
@@ -130,6 +131,38 @@ def test_it_names_the_published_state_in_the_chosen_wording(
     # The frames do differ by what they say: the reading's own Heavy is not shown.
     heavy = overlaid(camera, opts, "Heavy snow")
     assert not np.array_equal(np.asarray(images[0]), heavy[0])
+
+
+@pytest.mark.parametrize(
+    ("units", "shown", "other"),
+    [("auto", Units.US, Units.METRIC), ("metric", Units.METRIC, Units.US)],
+)
+def test_it_draws_the_temperature_in_the_cameras_units(camera, units, shown, other):
+    """In Denver the overlay says °F unless the camera was set to metric."""
+    camera.latitude, camera.longitude, camera.time_zone = 39.74, -104.99, "America/Denver"
+    camera.units = units
+    camera.save()
+    frames(camera, 5, START)
+    reading = published_reading(camera, State.SNOW, Level.MODERATE)
+    ConditionReading.objects.filter(pk=reading.pk).update(temperature_c=-3.0)
+    opts = settings_for(camera)
+    images = render_frames(camera, newest_frames(camera), opts)
+
+    def drawn(units: Units) -> list[np.ndarray]:
+        box = (opts.output_width, opts.output_height)
+        images = []
+        for frame in newest_frames(camera):
+            local = frame.captured_at.astimezone(camera.tz)
+            info = OverlayInfo(
+                camera.location_name, local, "Moderate snow", temperature_c=-3.0, units=units
+            )
+            style = OverlayStyle(opts.overlay_style)
+            images.append(np.asarray(draw_overlay(load_frame(frame, box), info, style)))
+        return images
+
+    expected, unexpected = drawn(shown), drawn(other)
+    assert all(np.array_equal(np.asarray(a), b) for a, b in zip(images, expected, strict=True))
+    assert not np.array_equal(np.asarray(images[0]), unexpected[0])
 
 
 def test_it_orders_frames_oldest_first(camera):

@@ -116,6 +116,7 @@ async def test_it_delivers_each_message_type_to_the_cameras_viewers(camera, sett
             "reason": "snow on the road",
             "measured_at": reading.measured_at.isoformat(),
             "temperature_c": -4.0,
+            "units": "metric",
             "alerts": [],
             "forecast_status": "no_location",
             "forecast_label": "No location set for this camera",
@@ -222,3 +223,12 @@ async def test_it_announces_unknown_with_its_reason_and_no_level(camera, setting
         "level": "",
         "reason": why,
     }
+
+
+async def test_it_tells_viewers_the_units_the_camera_shows(camera, settings):
+    """The temperature stays °C in the message; `units` says how the tile shows it."""
+    settings.LIVE_WATCH_DATABASE = False
+    camera.latitude, camera.longitude = 39.74, -104.99  # Denver
+    await sync_to_async(camera.save)()
+    message = await condition_message(camera)
+    assert (message["temperature_c"], message["units"]) == (-4.0, "us")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFont
 
+from cameras.units import Units
 from sequences import overlay
 from sequences.choices import OverlayStyle
 from sequences.overlay import (
@@ -174,6 +175,42 @@ def test_it_formats_time_like_a_traffic_camera() -> None:
 )
 def test_it_formats_temperatures(celsius: float, text: str) -> None:
     assert format_temperature(celsius) == text
+
+
+@pytest.mark.parametrize(
+    ("celsius", "text"),
+    [(-3.2, "26 °F"), (0.0, "32 °F"), (-17.9, "0 °F"), (-18.1, "-1 °F"), (21.6, "71 °F")],
+)
+def test_it_formats_temperatures_in_fahrenheit_for_us_units(celsius: float, text: str) -> None:
+    assert format_temperature(celsius, Units.US) == text
+
+
+def bar_texts(info: OverlayInfo, style: OverlayStyle = OverlayStyle.FULL) -> list[str]:
+    """The bar's rows as the overlay lays them out to draw them."""
+    fonts = overlay._fonts_for(HEIGHT, style)
+    return [
+        "".join(span.text for span in row.left + row.right)
+        for row in overlay._bar_rows(info, style, fonts)
+    ]
+
+
+def test_it_writes_the_temperature_in_the_units_it_is_given() -> None:
+    [metric, _alerts] = bar_texts(make_info(temperature_c=-3.0))
+    [us, _alerts] = bar_texts(make_info(temperature_c=-3.0, units=Units.US))
+    assert "-3 °C    Sat 28 Nov 2026 14:05:30 EST" in metric
+    assert "27 °F    Sat 28 Nov 2026 14:05:30 EST" in us
+    assert "°C" not in us
+
+
+def test_it_draws_fahrenheit_other_than_celsius() -> None:
+    assert not np.array_equal(
+        bottom(rendered(temperature_c=-3.0)), bottom(rendered(temperature_c=-3.0, units=Units.US))
+    )
+    # Minimal shows no temperature, so the units change nothing there.
+    assert np.array_equal(
+        rendered(OverlayStyle.MINIMAL, units=Units.METRIC),
+        rendered(OverlayStyle.MINIMAL, units=Units.US),
+    )
 
 
 def test_it_shows_zero_degrees() -> None:

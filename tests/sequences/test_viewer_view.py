@@ -81,12 +81,44 @@ def test_it_shows_the_condition_badge_temperature_and_at_most_two_alerts(client,
     assert (
         '<span class="badge level-moderate" title="snow on the road">Moderate snow</span>' in body
     )
-    assert '<span class="temperature">−3.0 °C</span>' in body
+    # New York: °F and inches (the forecast's −3.0 °C; 19 cm of snow is 7.5 in).
+    assert '<span class="temperature">26.6 °F</span>' in body
+    assert 'data-units="us"' in body
     alerts = re.findall(r"<li>(.*?)</li>", body)
-    assert alerts == ["Ice possible Sat 14:00–15:00", "Snow 14–24 cm from Sat 18:00"]
+    assert alerts == ["Ice possible Sat 14:00–15:00", "Snow 5–10 in from Sat 18:00"]
     assert "(updated 1 min ago)" in body
     assert "is-offline" not in body
     assert 'class="forecast-note"></p>' in body
+
+
+def test_it_shows_metric_where_the_camera_or_the_site_says_so(client, camera, settings):
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        forecast(camera, START + dt.timedelta(minutes=1))
+        camera.units = "metric"
+        camera.save()
+        chosen = client.get("/").content.decode()
+        camera.units = "auto"
+        camera.save()
+        settings.UNITS = "metric"
+        site = client.get("/").content.decode()
+    for body in (chosen, site):
+        assert '<span class="temperature">−3.0 °C</span>' in body
+        assert 'data-units="metric"' in body
+        alerts = re.findall(r"<li>(.*?)</li>", body)
+        assert alerts == ["Ice possible Sat 14:00–15:00", "Snow 14–24 cm from Sat 18:00"]
+        assert "Temperature °C" in body
+        assert "Next 24 h: −3 to −1 °C; snow 19.0 cm from Sat 18:00" in body
+
+
+def test_it_draws_the_chart_in_the_cameras_units(client, camera):
+    with time_machine.travel(START, tick=False):
+        forecast(camera, START)
+        body = client.get("/").content.decode()
+    assert "Temperature °F" in body and "Temperature °C" not in body
+    assert "Next 24 h: 27 to 30 °F; snow 7.1 in from Sat 18:00" in body
+    # The freezing line is 32° in °F; the snow bars' titles are in inches.
+    assert ">32°</text>" in body and ">0°</text>" not in body
+    assert "<title>Snow 0.4 in</title>" in body
 
 
 def test_it_draws_the_24_hour_chart_on_the_full_page_only(client, camera):

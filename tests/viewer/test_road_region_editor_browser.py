@@ -190,9 +190,11 @@ def assert_near(polygon: list[list[float]], expected: list[tuple[float, float]])
         assert round(x, 4) == x and round(y, 4) == y
 
 
-def fetch(url: str) -> tuple[bytes, dict[str, str]]:
-    with urllib.request.urlopen(url, timeout=20) as response:
-        return response.read(), dict(response.headers)
+def fetch(page: Any, url: str) -> tuple[bytes, dict[str, str]]:
+    """As the signed-in operator: the boundary's pictures are for staff only."""
+    response = page.request.get(url, timeout=20_000)
+    assert response.ok, (response.status, url)
+    return response.body(), response.headers  # names in lower case
 
 
 def test_it_stores_a_drawn_polygon_and_the_boundary_uses_it(server, page):
@@ -223,15 +225,18 @@ def test_it_stores_a_drawn_polygon_and_the_boundary_uses_it(server, page):
     assert field_polygon(page) == stored  # the editor opens on what was stored
 
     boundary = f"{server['base']}/analytics/road-boundaries?camera={SLUG}"
-    body, _ = fetch(boundary + "&format=json")
+    body, _ = fetch(page, boundary + "&format=json")
     meta = json.loads(body)
     assert meta["source"] == "operator"
     assert meta["polygon"] == stored
     assert abs(meta["coverage_percent"] - 100 * area(stored)) < 1.0
 
-    png, headers = fetch(boundary + "&format=png")
-    assert headers["X-Road-Source"] == "operator"
-    frame, _ = fetch(boundary + "&format=jpeg")
+    png, headers = fetch(page, boundary + "&format=png")
+    assert headers["x-road-source"] == "operator"
+    frame, _ = fetch(page, boundary + "&format=jpeg")
+    with pytest.raises(urllib.error.HTTPError) as anonymous:  # no session: no picture
+        urllib.request.urlopen(boundary + "&format=jpeg", timeout=20)
+    assert anonymous.value.code == 401
     drawn, plain = decode(png), decode(frame)
     height, width = plain.shape[:2]
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from analytics.alerts import ForecastStatus, forecast_state, refresh_forecast
 from cameras.models import Camera
+from cameras.units import temperature_text
 
 
 class Command(BaseCommand):
@@ -32,7 +33,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{camera.name}: {state.message or ForecastStatus(state.status).label}")
         if state.temperature_c is not None:
-            self.stdout.write(f"Temperature: {state.temperature_c:.1f} °C")
+            units = camera.display_units
+            self.stdout.write(f"Temperature: {temperature_text(state.temperature_c, units)}")
         for alert in state.alerts:
             self.stdout.write(f"  {alert.text}")
         if state.status == ForecastStatus.OK and not state.alerts:
@@ -46,5 +48,6 @@ def as_json(camera: Camera, state: Any) -> dict[str, Any]:
         "message": state.message,
         "provider": state.provider,
         "temperature_c": state.temperature_c,
+        "units": camera.display_units.value,
         "alerts": [a.to_json() for a in state.alerts],
     }

@@ -3,6 +3,8 @@
 // the polygon, drag a point to move it; Undo, Clear and "Use detected region". Every change
 // is written into the operator_polygon field as fractions of the frame rounded to 4 decimals,
 // so the admin's own Save posts it and the field's validation on the server has the last word.
+// The same editor draws a camera's privacy masks (data-kind="mask"): no detected region, its
+// own words, and one editor per mask row, including rows added with "Add another".
 (function () {
   "use strict";
 
@@ -63,6 +65,8 @@
     root.querySelectorAll("[data-action]").forEach(function (button) {
       buttons[button.dataset.action] = button;
     });
+    const mask = root.dataset.kind === "mask";
+    const noun = mask ? "mask" : "road polygon";
     const min = Number(root.dataset.minPoints) || 3;
     const max = Number(root.dataset.maxPoints) || 12;
     let detected = rounded(parsePolygon(root.dataset.detected || "[]") || []);
@@ -91,7 +95,7 @@
       buttons.undo.disabled = history.length === 0;
       buttons.close.disabled = closed || points.length < min;
       buttons.clear.disabled = points.length === 0;
-      buttons.detected.disabled = detected.length < 3;
+      if (buttons.detected) buttons.detected.disabled = detected.length < 3;
       draw();
     }
 
@@ -261,10 +265,12 @@
     buttons.clear.addEventListener("click", function () {
       change(
         { points: [], closed: false },
-        "Cleared: Save now to use the detected region, or click on the frame to draw a polygon."
+        mask
+          ? "Cleared: click on the frame to draw the region to hide."
+          : "Cleared: Save now to use the detected region, or click on the frame to draw a polygon."
       );
     });
-    buttons.detected.addEventListener("click", function () {
+    if (buttons.detected) buttons.detected.addEventListener("click", function () {
       if (detected.length < 3) return;
       change(
         { points: detected.map(function (p) { return p.slice(); }), closed: true },
@@ -294,18 +300,20 @@
       form.addEventListener("submit", function (event) {
         if (closed || !points.length || typed) return;
         event.preventDefault();
-        say("The road polygon is not closed: click its first point (or “Close polygon”), "
+        say("The " + noun + " is not closed: click its first point (or “Close polygon”), "
           + "or Undo or Clear, before saving.", true);
         status.scrollIntoView({ block: "center" });
         buttons.close.focus();
       });
     }
 
-    listeners.push(function (polygon) {
-      detected = polygon;
-      refresh();
-    });
-    if (reportedDetected) detected = reportedDetected;
+    if (!mask) {
+      listeners.push(function (polygon) {
+        detected = polygon;
+        refresh();
+      });
+      if (reportedDetected) detected = reportedDetected;
+    }
 
     const stored = parsePolygon(field.value);
     if (stored === null) {
@@ -314,10 +322,14 @@
       points = stored;
       closed = points.length >= 3;
       if (closed) {
-        say("The operator polygon (" + points.length + " points) is used. Drag a point to "
-          + "move it, or Clear to draw a new one.");
+        say((mask ? "The mask (" + points.length + " points) hides what is inside it."
+          : "The operator polygon (" + points.length + " points) is used.")
+          + " Drag a point to move it, or Clear to draw a new one.");
       } else if (points.length) {
         say("Click on the frame to add points, then click the first one to close.");
+      } else if (mask) {
+        say("Click on the frame to add points around the region to hide, then click the "
+          + "first one to close.");
       } else {
         say("No operator polygon: the detected region (dashed) is used. Click on the frame "
           + "to draw one.");
@@ -346,8 +358,15 @@
   }
 
   function start() {
-    document.querySelectorAll(".road-region-editor").forEach(setup);
+    document.querySelectorAll(".road-region-editor").forEach(function (root) {
+      // The admin's hidden template for "Add another": set up when it is copied (below).
+      if (!root.closest(".empty-form")) setup(root);
+    });
   }
+
+  document.addEventListener("formset:added", function (event) {
+    event.target.querySelectorAll(".road-region-editor").forEach(setup);
+  });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

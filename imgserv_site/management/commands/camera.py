@@ -6,12 +6,16 @@ cameras may not import sequences.
 
 from __future__ import annotations
 
+import difflib
+import math
 import time
-from argparse import ArgumentParser
+import zoneinfo
+from argparse import ArgumentParser, ArgumentTypeError
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -21,6 +25,7 @@ from cameras.capture import capture_frame
 from cameras.configure import check, set_source
 from cameras.models import Camera
 from cameras.sources import CaptureError, open_source
+from cameras.units import Units
 from sequences.choices import OptimisationLevel, OverlayStyle
 from sequences.models import SequenceSettings
 
@@ -34,7 +39,21 @@ def sequence_options(parser: ArgumentParser) -> None:
         help="File holding the camera password (kept out of the shell history and `ps`).",
     )
     parser.add_argument("--location", help="Place name shown on the overlay.")
-    parser.add_argument("--time-zone", help="e.g. Europe/Oslo (overlay times).")
+    parser.add_argument(
+        "--latitude", type=latitude, help="Decimal degrees, north positive: 39.74 (forecasts)."
+    )
+    parser.add_argument(
+        "--longitude", type=longitude, help="Decimal degrees, east positive: -104.99."
+    )
+    parser.add_argument(
+        "--time-zone", type=time_zone, help="e.g. America/Denver (overlay and viewer times)."
+    )
+    parser.add_argument(
+        "--units",
+        choices=Units.values,
+        help="metric (°C, cm) or us (°F, inches); auto (the default): the site's UNITS, else "
+        "from the location (US units in the United States).",
+    )
     parser.add_argument("--update-interval", type=int, help="Minutes: 1, 2, 5, 10, 15 or 30.")
     parser.add_argument("--frames", type=int, help="Frames per sequence, 5–30.")
     parser.add_argument("--frame-duration", help="Seconds per frame, 0.5–5.0.")
@@ -82,12 +101,14 @@ class Command(BaseCommand):
         camera = Camera(name=name, slug=slugify(name)[:100], location_name=name)
         self.apply(camera, SequenceSettings(), options)
         self.stdout.write(self.style.SUCCESS(f"Added {camera.name}: {camera.masked_url}"))
+        self.stdout.write(place(camera))
 
     def do_update(self, name: str, **options: Any) -> None:
         camera = self.camera(name)
         opts = SequenceSettings.objects.filter(camera=camera).first() or SequenceSettings()
         self.apply(camera, opts, options)
         self.stdout.write(self.style.SUCCESS(f"Updated {camera.name}: {camera.masked_url}"))
+        self.stdout.write(place(camera))
 
     def apply(self, camera: Camera, opts: SequenceSettings, options: dict[str, Any]) -> None:
         password = read_password(options["password_file"])
@@ -163,6 +184,58 @@ class Command(BaseCommand):
             raise CommandError("No frame could be stored.")
 
 
+def coordinate(text: str, limit: int, example: str, positive: str) -> float:
+    """Decimal degrees within ±limit; an argparse type, so the message names the option."""
+    try:
+        value = float(text.replace("−", "-"))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ArgumentTypeError(f"“{text}” is not a number of degrees, e.g. {example}.")
+    if not -limit <= value <= limit:
+        raise ArgumentTypeError(
+            f"{text} is out of range: degrees from -{limit} to {limit}, {positive} positive "
+            f"(e.g. {example})."
+        )
+    return value
+
+
+def latitude(text: str) -> float:
+    return coordinate(text, 90, "39.74", "north")
+
+
+def longitude(text: str) -> float:
+    return coordinate(text, 180, "-104.99", "east")
+
+
+def time_zone(text: str) -> str:
+    """An IANA zone name; a near miss is named ("did you mean America/Denver?")."""
+    zones = zoneinfo.available_timezones()
+    if text in zones:
+        return text
+    by_case = {zone.lower(): zone for zone in zones}
+    close = [by_case[text.lower()]] if text.lower() in by_case else []
+    close = close or difflib.get_close_matches(text, sorted(zones), n=3, cutoff=0.75)
+    hint = f"did you mean {' or '.join(close)}?" if close else "e.g. America/Denver, Europe/Oslo."
+    raise ArgumentTypeError(f"unknown time zone “{text}”: {hint}")
+
+
+def place(camera: Camera) -> str:
+    """Where the camera is and the units that follow from it, as the operator should check."""
+    where = [camera.location_name, camera.time_zone]
+    if camera.latitude is not None and camera.longitude is not None:
+        where.append(f"{camera.latitude:g}, {camera.longitude:g}")
+    else:
+        where.append("no coordinates (no forecast)")
+    if camera.units != Units.AUTO:
+        why = "chosen for this camera"
+    elif settings.UNITS != Units.AUTO:
+        why = "the site's UNITS"
+    else:
+        why = "from the location"
+    return f"  {'; '.join(where)}; units: {camera.display_units.label} ({why})"
+
+
 def read_password(path: Path | None) -> str:
     if path is None:
         return ""
@@ -175,7 +248,10 @@ def read_password(path: Path | None) -> str:
 def set_fields(camera: Camera, opts: SequenceSettings, options: dict[str, Any]) -> None:
     simple = {
         "location": (camera, "location_name"),
+        "latitude": (camera, "latitude"),
+        "longitude": (camera, "longitude"),
         "time_zone": (camera, "time_zone"),
+        "units": (camera, "units"),
         "update_interval": (camera, "update_interval_minutes"),
         "frames": (camera, "frames_per_sequence"),
         "optimisation": (opts, "optimisation"),
@@ -201,6 +277,9 @@ OPTION_NAMES = {
     "frame_duration": "--frame-duration",
     "time_zone": "--time-zone",
     "location_name": "--location",
+    "latitude": "--latitude",
+    "longitude": "--longitude",
+    "units": "--units",
     "source_url": "--url",
 }
 
