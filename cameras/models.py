@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
-from cameras.polygons import validate_mask_polygon
+from cameras.polygons import MASK_REQUIRED, validate_mask_polygon
 from cameras.secrets import EncryptedCharField
 from cameras.units import Units, units_for
 
@@ -280,7 +280,9 @@ class PrivacyMask(ValidatedModel):
         max_length=100, blank=True, help_text="What it hides, e.g. “front garden of no. 12”."
     )
     polygon = models.JSONField(
+        default=list,
         validators=[validate_mask_polygon],
+        error_messages={"blank": MASK_REQUIRED, "null": MASK_REQUIRED},
         help_text="[[x, y], …] as fractions of the frame, at least three points.",
     )
     style = models.CharField(max_length=16, choices=MaskStyle.choices, default=MaskStyle.SOLID)
@@ -309,10 +311,13 @@ class PrivacySettings(ValidatedModel):
     blur_plates = models.BooleanField(
         "blur licence plates",
         default=False,
-        help_text="Finds only plates at least 64×16 pixels in the frame.",
+        help_text="Finds only plates at least 64×16 pixels in the frame; adds about 0.1 s "
+        "to storing a 1280×720 frame.",
     )
     blur_faces = models.BooleanField(
-        default=False, help_text="Finds only faces at least 24×24 pixels in the frame."
+        default=False,
+        help_text="Finds only faces at least 24×24 pixels in the frame; adds about 0.7 s "
+        "to storing a 1280×720 frame.",
     )
 
     class Meta:

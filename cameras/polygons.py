@@ -12,6 +12,7 @@ POLYGON_MESSAGE = (
     "Give a list of at least three [x, y] points with 0 ≤ x, y ≤ 1, "
     "e.g. [[0, 1], [0.5, 0.4], [1, 1]]."
 )
+MASK_REQUIRED = "Draw the region to hide: " + POLYGON_MESSAGE[0].lower() + POLYGON_MESSAGE[1:]
 # A mask's editor offers 12 points; typed ones may have more, within reason.
 MASK_MAX_POINTS = 64
 # Less than this share of the frame is a slip of the mouse, not a region worth hiding.
@@ -43,10 +44,9 @@ def area(points: list[Any]) -> float:
 
 
 def validate_mask_polygon(value: Any) -> None:
-    """A privacy mask's polygon: required, as `validate_polygon` says, with at most
-    MASK_MAX_POINTS points, and enclosing some area (three points in a line hide nothing)."""
-    if value in (None, []):
-        raise ValidationError("Draw the region to hide. " + POLYGON_MESSAGE)
+    """A privacy mask's polygon (the field itself refuses an empty one: MASK_REQUIRED), as
+    `validate_polygon` says, with at most MASK_MAX_POINTS points, and enclosing some area
+    (three points in a line hide nothing)."""
     validate_polygon(value)
     if len(value) > MASK_MAX_POINTS:
         raise ValidationError(f"At most {MASK_MAX_POINTS} points, not {len(value)}.")

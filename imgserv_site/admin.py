@@ -18,6 +18,7 @@ from analytics.admin import RoadBoundaryMixin, RoadConditionMixin, RoadRegionInl
 from analytics.region_editor import RoadRegionEditor, frame_url
 from cameras.admin import CameraAdmin
 from cameras.models import Camera, PrivacyMask, PrivacySettings
+from cameras.polygons import MASK_REQUIRED
 from sequences.admin import SequenceSettingsInline
 
 # A mask may be a triangle; the road needs four points.
@@ -36,16 +37,14 @@ class PrivacyMaskForm(forms.ModelForm):
     class Meta:
         model = PrivacyMask
         fields = ["name", "polygon", "style", "fill_colour"]
-        error_messages = {
-            "polygon": {"required": "Draw the region to hide: at least three points."}
-        }
+        error_messages = {"polygon": {"required": MASK_REQUIRED}}
 
 
 class PrivacyMaskInline(admin.StackedInline):
     model = PrivacyMask
     form = PrivacyMaskForm
     extra = 0
-    verbose_name = "privacy mask (hidden in every frame stored from now on)"
+    verbose_name = "privacy mask"
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         kwargs["widgets"] = {"polygon": mask_editor(obj if isinstance(obj, Camera) else None)}

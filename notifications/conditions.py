@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -150,16 +151,17 @@ def failing_since(target: PublishTarget) -> dt.datetime | None:
 
 
 def disk() -> None:
-    """Below MIN_FREE_DISK_MB (the /health limit) begins; a tenth above it ends, so free space
-    hovering at the limit does not begin and end every minute."""
-    free_mb = shutil.disk_usage(settings.DATA_DIR).free // 2**20
+    """Below MIN_FREE_DISK_MB (the /health limit) in the data folder or the media folder begins;
+    a tenth above it ends, so free space hovering at the limit does not begin and end every
+    minute."""
+    free_mb = min(free_megabytes(folder) for folder in (settings.DATA_DIR, settings.MEDIA_ROOT))
     low = settings.MIN_FREE_DISK_MB
     details = {"free_mb": free_mb, "minimum_mb": low}
     if free_mb < low:
         services.begin(
             IncidentKind.DISK_LOW,
             "disk",
-            f"Disk space low: {free_mb} MB free in the data folder (minimum {low} MB)",
+            f"Disk space low: {free_mb} MB free (minimum {low} MB)",
             details=details,
         )
     elif free_mb >= low + max(10, low // 10):
@@ -169,6 +171,13 @@ def disk() -> None:
             f"Disk space enough again: {free_mb} MB free",
             details=details,
         )
+
+
+def free_megabytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free // 2**20
+    except FileNotFoundError:  # no media folder before the first frame
+        return shutil.disk_usage(settings.DATA_DIR).free // 2**20
 
 
 def open_incident(kind: IncidentKind, subject: str) -> Incident | None:

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # A delivery being sent is left alone this long by other workers (several send timeouts).
 CLAIM_SECONDS = 120
 DELIVER = "notifications.tasks.deliver"
+# A first delivery still unsent after this long has lost its task (a broker that was down).
+LOST_AFTER = dt.timedelta(minutes=5)
 # Closed incidents and old deliveries are kept this long for the admin, then deleted.
 KEEP = dt.timedelta(days=30)
 
@@ -256,10 +258,12 @@ def release_held(now: dt.datetime) -> int:
 
 
 def retry_due(now: dt.datetime) -> int:
-    """Queued deliveries whose backoff has passed (or whose task was lost)."""
+    """Queued deliveries whose backoff has passed, or whose first task was lost (a fresh one
+    is left to the task already queued for it)."""
+    retried_or_lost = Q(attempts__gt=0) | Q(created_at__lt=now - LOST_AFTER)
     due = list(
         Delivery.objects.filter(
-            unclaimed(now), status=DeliveryStatus.QUEUED, next_attempt_at__lte=now
+            unclaimed(now), retried_or_lost, status=DeliveryStatus.QUEUED, next_attempt_at__lte=now
         )
     )
     queue(due)

@@ -8,6 +8,7 @@ node, here or on another machine.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import shutil
@@ -56,9 +57,14 @@ class SiteState(Collector):
         except DatabaseError as exc:
             log.warning("/metrics: the database did not answer: %s", type(exc).__name__)
         disk = GaugeMetricFamily(
-            "imgserv_disk_free_bytes", "Free space on the file system of the data folder."
+            "imgserv_disk_free_bytes",
+            "Free space on the file system of the data folder and of the media folder (frames "
+            "and sequences), which may be another.",
+            labels=["folder"],
         )
-        disk.add_metric([], float(shutil.disk_usage(settings.DATA_DIR).free))
+        for name, folder in (("data", settings.DATA_DIR), ("media", settings.MEDIA_ROOT)):
+            with contextlib.suppress(OSError):  # no media folder before the first frame
+                disk.add_metric([name], float(shutil.disk_usage(folder).free))
         yield disk
 
     def _from_database(self) -> Iterator[Metric]:

@@ -38,6 +38,9 @@ if os.environ.get("IMGSRV_CONTAINER_TESTS") != "1":
 pytestmark = pytest.mark.container
 
 ROOT = Path(__file__).resolve().parents[2]
+# The tree to install: this checkout, or a still copy of it (IMGSRV_CONTAINER_SOURCE) while
+# others are editing it.
+SOURCE = Path(os.environ.get("IMGSRV_CONTAINER_SOURCE", ROOT))
 WEB_PORT, HTTP_PORT = free_port(), free_port()
 ADMIN = ("ops", "install-test-admin-pw")
 CAMERA_PASSWORD = f"cam-{secrets.token_hex(6)}"  # in no file, so a grep finds leaks only
@@ -56,7 +59,7 @@ def copy_source(destination: Path) -> Path:
     """The working tree as a release would take it (no .git, nothing .gitignore leaves out)."""
     subprocess.run(
         ["rsync", "-a", "--exclude", "/.git", "--exclude", "/.env", "--filter", ":- .gitignore",
-         f"{ROOT}/", f"{destination}/"],
+         f"{SOURCE}/", f"{destination}/"],
         check=True,
     )  # fmt: skip
     return destination

@@ -274,3 +274,9 @@ def test_help_lists_the_variables(source):
     for variable in ("ADMIN_PASSWORD_FILE", "CAMERA_URL", "LATITUDE", "TIME_ZONE", "UNITS",
                      "PUBLIC_EMAIL", "--non-interactive", "--check"):  # fmt: skip
         assert variable in shown, variable
+
+
+def test_the_scripts_the_readme_names_can_be_run_as_written():
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    for name in ("install.sh", "update.sh", "uninstall.sh", "test-in-container.sh"):
+        assert os.access(deploy / name, os.X_OK), f"deploy/{name} is not executable"

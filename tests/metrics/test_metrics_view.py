@@ -96,5 +96,5 @@ def test_it_reports_worker_heartbeats_publish_lag_and_free_disk(client, db, tmp_
     assert value(text, "imgserv_worker_cameras", node="box:42") == 2
     lag = value(text, "imgserv_publish_lag_seconds", target="vps")
     assert lag is not None and 90 <= lag < 120
-    free = value(text, "imgserv_disk_free_bytes")
+    free = value(text, "imgserv_disk_free_bytes", folder="data")
     assert free is not None and free > 0

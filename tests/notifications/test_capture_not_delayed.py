@@ -4,6 +4,7 @@ sends signals: the receivers only queue, and the delivery task gives up on its o
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from django_q.models import OrmQ
@@ -17,6 +18,8 @@ from tests.rig.silent_server import SilentServer
 
 
 class DeadSource:
+    deadline_s = 5.0
+
     def grab(self) -> Grab:
         raise CaptureError(message="Host unreachable (connection refused).")
 
@@ -25,7 +28,7 @@ class DeadSource:
 
 
 @pytest.fixture
-def silent() -> SilentServer:
+def silent() -> Iterator[SilentServer]:
     with SilentServer() as server:
         yield server
 

@@ -130,7 +130,7 @@ def test_low_disk_begins_below_the_limit_and_ends_a_margin_above_it(
     free["mb"] = 230
     conditions.disk()
     assert said() == [
-        "Disk space low: 150 MB free in the data folder (minimum 200 MB)",
+        "Disk space low: 150 MB free (minimum 200 MB)",
         "Disk space enough again: 230 MB free",
     ]
 

@@ -138,3 +138,12 @@ def test_the_check_sends_a_real_smtp_server_what_was_held(
     ):
         services.release_held(timezone.now())
     assert len(smtp.messages) == 3
+
+
+def test_the_check_queues_again_a_first_delivery_whose_task_was_lost(mail_target):
+    start = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        services.test_delivery(mail_target)
+        assert services.retry_due(timezone.now()) == 0  # its own task is on the way
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        assert services.retry_due(timezone.now()) == 1

@@ -11,12 +11,12 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from tests.publishing.vps_rig import (  # noqa: F401  (fixtures)
-    CameraServer,
-    VpsRig,
-    camera_server,
-    vps,
-)
+from tests.publishing import vps_rig
+from tests.publishing.vps_rig import CameraServer
+
+# The rig's fixtures, used by name below.
+vps = vps_rig.vps
+camera_server = vps_rig.camera_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ADD = "publish add vps --rsync imgserv-publish@localhost:/srv/imgserv/bundle"

@@ -46,6 +46,8 @@ CLICKS = [(0.15, 0.9), (0.4, 0.45), (0.6, 0.45), (0.85, 0.9), (0.5, 0.15)]
 KEPT = CLICKS[:4]
 # A click lands on a whole CSS pixel of a canvas some hundreds of pixels wide.
 TOLERANCE = 0.005
+# The road region's editor; the camera page also has one per privacy mask (imgserv_site.admin).
+ROAD = '.road-region-editor[data-kind="road"]'
 
 pytestmark = pytest.mark.integration
 
@@ -166,18 +168,18 @@ def page(server: dict[str, Any], browser: Any) -> Iterator[Any]:
 
 def open_camera_page(page: Any, server: dict[str, Any]) -> None:
     page.goto(f"{server['base']}/admin/cameras/camera/{server['camera_id']}/change/")
-    expect(page.locator(".road-region-editor__canvas")).to_be_visible()
+    expect(page.locator(f"{ROAD} .road-region-editor__canvas")).to_be_visible()
     expect(page.locator(".road-boundary__image")).to_be_visible(timeout=20_000)
-    page.locator(".road-region-editor").scroll_into_view_if_needed()
+    page.locator(ROAD).scroll_into_view_if_needed()
 
 
 def click_at(page: Any, point: tuple[float, float]) -> None:
-    box = page.locator(".road-region-editor__canvas").bounding_box()
+    box = page.locator(f"{ROAD} .road-region-editor__canvas").bounding_box()
     page.mouse.click(box["x"] + point[0] * box["width"], box["y"] + point[1] * box["height"])
 
 
 def field_polygon(page: Any) -> list[list[float]]:
-    value = page.locator(".road-region-editor .road-region-editor__field").input_value()
+    value = page.locator(f"{ROAD} .road-region-editor__field").input_value()
     polygon: list[list[float]] = json.loads(value)
     return polygon
 
@@ -198,7 +200,7 @@ def fetch(page: Any, url: str) -> tuple[bytes, dict[str, str]]:
 
 
 def test_it_stores_a_drawn_polygon_and_the_boundary_uses_it(server, page):
-    status = page.locator(".road-region-editor__status")
+    status = page.locator(f"{ROAD} .road-region-editor__status")
     for point in CLICKS:
         click_at(page, point)
     expect(status).to_contain_text("Point 5 added")
@@ -217,7 +219,7 @@ def test_it_stores_a_drawn_polygon_and_the_boundary_uses_it(server, page):
     expect(page.locator('.road-boundary [data-field="source"]')).to_have_text(
         "operator", timeout=20_000
     )
-    page.locator(".road-region-editor").scroll_into_view_if_needed()
+    page.locator(ROAD).scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "road-region-editor-saved.png"), full_page=True)
 
     stored = json.loads(server["run"]("shell", "-c", STORED).strip().splitlines()[-1])
@@ -250,8 +252,8 @@ def test_it_stores_a_drawn_polygon_and_the_boundary_uses_it(server, page):
 
 
 def test_it_drags_copies_the_detected_region_clears_and_holds_back_an_open_polygon(server, page):
-    status = page.locator(".road-region-editor__status")
-    field = page.locator(".road-region-editor .road-region-editor__field")
+    status = page.locator(f"{ROAD} .road-region-editor__status")
+    field = page.locator(f"{ROAD} .road-region-editor__field")
     before = field.input_value()
 
     page.get_by_role("button", name="Use detected region").click()
@@ -263,7 +265,7 @@ def test_it_drags_copies_the_detected_region_clears_and_holds_back_an_open_polyg
     assert field_polygon(page) == []
     for point in KEPT:
         click_at(page, point)
-    box = page.locator(".road-region-editor__canvas").bounding_box()
+    box = page.locator(f"{ROAD} .road-region-editor__canvas").bounding_box()
     start = (box["x"] + KEPT[1][0] * box["width"], box["y"] + KEPT[1][1] * box["height"])
     page.mouse.move(*start)
     page.mouse.down()
