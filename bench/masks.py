@@ -130,7 +130,7 @@ def detect_row(
         middle = time.thread_time()
         faces = masks.detect(big, plates=False, faces=True) if upscale == 1 else []
         times.append((middle - started, time.thread_time() - middle))
-        plates = [tuple(v // upscale for v in box) for box in plates]
+        plates = [(x // upscale, y // upscale, w // upscale, h // upscale) for x, y, w, h in plates]
         plate_boxes += len(plates)
         face_boxes += len(faces)
         frames_plate += bool(plates)
@@ -144,10 +144,10 @@ def detect_row(
     found = "—" if labelled is None else f"{on_plate}"
     plate_ms = statistics.median(t[0] for t in times) * 1000
     face_ms = "—" if upscale != 1 else f"{statistics.median(t[1] for t in times) * 1000:.0f}"
-    faces = "—" if upscale != 1 else f"{face_boxes} on {frames_face}"
+    face_counts = "—" if upscale != 1 else f"{face_boxes} on {frames_face}"
     return (
         f"| {name} | {len(images)} | {visible} | {plate_boxes} on {frames_plate} | {found} | "
-        f"{faces} | {plate_ms:.0f} | {face_ms} |"
+        f"{face_counts} | {plate_ms:.0f} | {face_ms} |"
     )
 
 

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -182,13 +183,15 @@ def detection_problem() -> str | None:
 
 # Detection may run on several capture threads at once; a classifier is not safe to share.
 _local = threading.local()
+# OpenCV 5's type stubs have no CascadeClassifier (detection_problem says why).
+_cv2: Any = cv2
 
 
-def cascade(name: str) -> cv2.CascadeClassifier:
-    loaded: dict[str, cv2.CascadeClassifier] = _local.__dict__.setdefault("cascades", {})
+def cascade(name: str) -> Any:
+    loaded: dict[str, Any] = _local.__dict__.setdefault("cascades", {})
     if name not in loaded:
         folder = cascade_folder()
-        classifier = cv2.CascadeClassifier(str(folder / name) if folder else name)
+        classifier = _cv2.CascadeClassifier(str(folder / name) if folder else name)
         if classifier.empty():
             raise MaskError(f"the detector {name} could not be loaded.")
         loaded[name] = classifier

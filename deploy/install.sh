@@ -213,6 +213,19 @@ read_secret_file() {  # read_secret_file VAR FILE_VAR
   printf -v "$var" '%s' "$(head -n 1 "$file")"
 }
 
+if [ "$FIRST" = 0 ]; then
+  say "installed before: keeping the answers in $CONF_FILE (change the camera and the admin" \
+    "in /admin/ or with the imgserv command, the settings in $ENV_FILE)"
+  # Only the public server's answers may change on a re-run; the rest were used already.
+  for var in ADMIN_USER CAMERA_NAME CAMERA_URL CAMERA_USER LATITUDE LONGITUDE TIME_ZONE UNITS \
+    ADMIN_PASSWORD CAMERA_PASSWORD ADMIN_PASSWORD_FILE CAMERA_PASSWORD_FILE; do
+    if [ -n "${GIVEN[$var]:-}" ]; then
+      say "$var is ignored on a re-run: the first install used it already"
+      unset "GIVEN[$var]"
+      printf -v "$var" '%s' ""
+    fi
+  done
+fi
 resolve "ADMIN_USER" admin
 resolve "CAMERA_NAME" "Camera 1"
 resolve "CAMERA_URL" ""
@@ -290,16 +303,6 @@ if [ "$FIRST" = 1 ] && [ "$MODE" = interactive ]; then
   interview
   # Made once Python is sure to be there (after the packages).
   if [ -z "$ADMIN_PASSWORD" ]; then GENERATED_PASSWORD=1; fi
-elif [ "$FIRST" = 0 ]; then
-  say "installed before: keeping the answers in $CONF_FILE (change the camera and the admin" \
-    "in /admin/ or with the imgserv command)"
-  for var in ADMIN_USER CAMERA_NAME CAMERA_URL CAMERA_USER LATITUDE LONGITUDE ADMIN_PASSWORD \
-    CAMERA_PASSWORD; do
-    if [ -n "${GIVEN[$var]:-}" ]; then
-      say "$var is ignored on a re-run: the first install used it already"
-      printf -v "$var" '%s' "${SAVED[$var]:-}"
-    fi
-  done
 fi
 
 # Validate everything (the interview did already), naming the variable of each bad value.

@@ -84,6 +84,7 @@ def test_mask_jpeg_refuses_what_it_cannot_decode():
 def test_mask_jpeg_reencodes_the_masked_frame_at_its_size():
     data, width, height = masks.mask_jpeg(jpeg(640, 360), Privacy((Region(SQUARE),)))
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None
     assert (width, height) == (640, 360) == (decoded.shape[1], decoded.shape[0])
     assert np.abs(inside(decoded).astype(int)).max() <= 8  # black, within JPEG's error
 

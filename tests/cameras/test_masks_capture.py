@@ -48,11 +48,12 @@ def test_without_masks_it_stores_the_cameras_bytes_untouched(camera):
 def test_with_a_mask_it_stores_only_the_masked_frame(masked, monkeypatch):
     written: list[bytes] = []
     real_write = capture.write_atomically
-    monkeypatch.setattr(
-        capture,
-        "write_atomically",
-        lambda path, data: (written.append(data), real_write(path, data)),
-    )
+
+    def spy(path: Path, data: bytes) -> None:
+        written.append(data)
+        real_write(path, data)
+
+    monkeypatch.setattr(capture, "write_atomically", spy)
     sent = grab()
     frame = store_frame(masked, sent, NOW)
 

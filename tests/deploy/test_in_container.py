@@ -266,7 +266,9 @@ def test_it_runs_as_one_target_and_logs_to_the_journal(box, camera):
     bare = box.run("systemctl status --no-pager imgserv", check=False)
     print(f"`systemctl status imgserv` exits {bare.returncode}: {bare.stderr.strip()}")
     pids = service_pids(box)
+    restarting = time.monotonic()
     box.run("systemctl restart imgserv.target")
+    timed("systemctl restart imgserv.target (stop and start both units)", restarting)
     wait_for("health after restarting the target", lambda: get("/health")[0] == 200)
     restarted = service_pids(box).split()
     assert all(new != old for new, old in zip(restarted, pids.split(), strict=True)), pids
@@ -308,6 +310,7 @@ def test_an_update_switches_to_the_new_release(box):
     started = time.monotonic()
     done = box.run("/src/v2/deploy/update.sh --from /src/v2", {"HEALTH_TIMEOUT": "180"})
     timed("update.sh to v2 (venv linked, same requirements)", started)
+    print(done.stdout + done.stderr)
     assert "updated:" in done.stdout, done.stdout
     new = box.run("readlink /opt/imgserv/current").stdout.strip()
     assert new != old and box.run(f"test -d /opt/imgserv/{old}", check=False).returncode == 0
@@ -325,6 +328,7 @@ def test_an_update_whose_migration_fails_rolls_back(box):
         "/src/v2/deploy/update.sh --from /src/bad-migrate", {"HEALTH_TIMEOUT": "180"}, check=False
     )
     timed("update.sh with a failing migration, rolled back", started)
+    print(done.stdout + done.stderr)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "rolled back" in done.stderr, done.stderr
     assert box.run("readlink /opt/imgserv/current").stdout.strip() == running
@@ -350,6 +354,7 @@ def test_an_update_that_is_not_healthy_rolls_back(box):
         "/src/v2/deploy/update.sh --from /src/bad-health", {"HEALTH_TIMEOUT": "30"}, check=False
     )
     timed("update.sh whose /health fails (30 s wait), rolled back", started)
+    print(done.stdout + done.stderr)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "/health did not answer 200" in done.stderr and "rolled back" in done.stderr
     assert box.run("readlink /opt/imgserv/current").stdout.strip() == running

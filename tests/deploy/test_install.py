@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import termios
 import time
 from pathlib import Path
 
@@ -54,6 +55,15 @@ class Terminal:
     def type(self, answer: str) -> None:
         os.write(self.fd, answer.encode() + b"\r")
 
+    def type_hidden(self, answer: str, timeout: float = 10) -> None:
+        """Type once the program has turned echo off, as a person does after the prompt: a
+        key typed before that would be echoed by the terminal, whatever the program does."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.fd)[3] & termios.ECHO:
+            assert time.monotonic() < deadline, "echo stayed on for a hidden answer"
+            time.sleep(0.01)
+        self.type(answer)
+
     def finish(self, timeout: float = 120) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._read(0.2):
@@ -70,12 +80,12 @@ def test_it_asks_in_a_terminal_and_asks_again_after_a_bad_answer(source, tmp_pat
     term.expect("Admin user name [admin]: ")
     term.type("ops")
     term.expect("Admin password (8 characters or more; empty: generate one): ")
-    term.type("short")
+    term.type_hidden("short")
     assert "Not accepted: at least 8 characters" in term.expect("Admin password (")
     term.expect(": ")
-    term.type("a-good-admin-password")
+    term.type_hidden("a-good-admin-password")
     term.expect("Again, to be sure: ")
-    term.type("a-good-admin-password")
+    term.type_hidden("a-good-admin-password")
     term.expect("First camera's name [Camera 1]: ")
     term.type("Main St")
     term.expect("[demo:]: ")
@@ -87,9 +97,9 @@ def test_it_asks_in_a_terminal_and_asks_again_after_a_bad_answer(source, tmp_pat
     term.expect("Camera user name (empty: none): ")
     term.type("viewer")
     term.expect("Camera password: ")
-    term.type("camera-secret")
+    term.type_hidden("camera-secret")
     term.expect("Again, to be sure: ")
-    term.type("camera-secret")
+    term.type_hidden("camera-secret")
     term.expect("Camera latitude, for the weather (e.g. 39.7392; empty: none): ")
     term.type("95")
     assert "Not accepted: a number from -90 to 90" in term.expect("Camera latitude")
@@ -226,9 +236,10 @@ def test_a_staged_re_run_changes_no_file(source, tmp_path):
     first = script(source, "install.sh", prefix=root, TIME_ZONE="Europe/Oslo")
     assert first.returncode == 0, first.stderr
     before = checksums(root)
-    again = script(source, "install.sh", prefix=root)
+    again = script(source, "install.sh", prefix=root, TIME_ZONE="Asia/Tokyo")
     assert again.returncode == 0, again.stderr
     assert "the code is unchanged" in again.stdout
+    assert "TIME_ZONE is ignored on a re-run" in again.stdout
     assert checksums(root) == before
     current = os.readlink(root / "opt/imgserv/current")
     assert (

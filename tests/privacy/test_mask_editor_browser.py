@@ -74,6 +74,7 @@ def test_an_operator_draws_a_mask_and_the_next_stored_frame_is_masked(server, pa
     )
     assert response.ok
     image = cv2.imdecode(np.frombuffer(response.body(), np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
     height, width = image.shape[:2]
     inside = image[
         round(0.25 * height) : round(0.55 * height), round(0.15 * width) : round(0.35 * width)

@@ -113,15 +113,11 @@ def gif_frames(data: bytes) -> list[np.ndarray]:
 
 def webp_frames(data: bytes) -> list[np.ndarray]:
     with Image.open(io.BytesIO(data)) as webp:
-        found = []
-        for index in range(webp.n_frames):
-            webp.seek(index)
-            found.append(np.asarray(webp.convert("RGB")))
-        return found
+        return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(webp)]
 
 
 def mp4_frames(data: bytes) -> list[np.ndarray]:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
