@@ -375,8 +375,8 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
     process_tree_folder(METRICS_DIR, env.str("PROMETHEUS_MULTIPROC_DIR", default=""))
 )
 # Who may read /metrics: clients from these addresses or networks (the address as the rate
-# limits see it, so behind nginx set TRUSTED_PROXY), or any client that sends
-# `Authorization: Bearer <METRICS_TOKEN>`. Everyone else gets 403.
+# limits see it; a request relayed by a proxy counts only with TRUSTED_PROXY), or any client
+# that sends `Authorization: Bearer <METRICS_TOKEN>`. Everyone else gets 403.
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 for _network in METRICS_ALLOWED_IPS:

@@ -269,6 +269,8 @@ def test_it_runs_as_one_target_and_logs_to_the_journal(box, camera):
     restarting = time.monotonic()
     box.run("systemctl restart imgserv.target")
     timed("systemctl restart imgserv.target (stop and start both units)", restarting)
+    stops = box.run("journalctl --no-pager -u imgserv-worker.service -u imgserv-web.service")
+    assert "timed out. Killing" not in stops.stdout, "a unit did not stop on SIGTERM"
     wait_for("health after restarting the target", lambda: get("/health")[0] == 200)
     restarted = service_pids(box).split()
     assert all(new != old for new, old in zip(restarted, pids.split(), strict=True)), pids

@@ -35,6 +35,18 @@ def test_it_answers_the_allowed_addresses_and_refuses_others(client, settings):
 
 
 @pytest.mark.django_db
+def test_behind_a_proxy_the_address_counts_only_when_the_proxy_is_trusted(client, settings):
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1", "10.0.0.0/8"]
+    relayed = {"HTTP_X_FORWARDED_FOR": OUTSIDE}  # nginx on this host, a visitor from outside
+    settings.TRUSTED_PROXY = False
+    assert client.get("/metrics", **relayed).status_code == 403
+    settings.TRUSTED_PROXY = True
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    assert client.get("/metrics", **relayed).status_code == 403
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="10.4.5.6").status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_bearer_token_opens_it_from_anywhere(client, settings):
     settings.METRICS_ALLOWED_IPS = []
     settings.METRICS_TOKEN = "scrape-token-123"
@@ -43,6 +55,7 @@ def test_a_bearer_token_opens_it_from_anywhere(client, settings):
     assert client.get("/metrics", REMOTE_ADDR=OUTSIDE, **wrong).status_code == 403
     right = {"HTTP_AUTHORIZATION": "Bearer scrape-token-123"}
     assert client.get("/metrics", REMOTE_ADDR=OUTSIDE, **right).status_code == 200
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR=OUTSIDE, **right).status_code == 200
 
 
 @pytest.mark.django_db
