@@ -13,16 +13,8 @@ schema-from-a-fixture loader does not work with pytest 9.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -30,10 +22,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
-from tests.processes import process_env
-from tests.rig import free_port
+from tests.live_site import live_site
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 # Each operation: its examples, the coverage phase's boundary and negative cases, and this many
@@ -79,20 +69,6 @@ print(Token.objects.create(user=staff).key)
 """
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "daphne exited"
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("daphne did not answer within 30 s")
-
-
 @dataclass
 class LiveApi:
     base: str
@@ -110,36 +86,10 @@ def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     data = tmp_path_factory.mktemp("contract")
-    with process_env(data, PUBLIC_RATE="1000000/min") as env:
-
-        def manage(*args: str) -> str:
-            done = subprocess.run(
-                [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                text=True, timeout=120,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stderr[-3000:]
-            return done.stdout
-
-        manage("migrate", "--noinput", "-v0")
-        token = manage("shell", "-c", SETUP).split()[-1]
-        port = free_port()
-        log = (data / "daphne.log").open("wb")
-        daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "imgserv_site.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(f"{base}/api/schema/", daphne)
-            yield LiveApi(base=base, staff_token=token)
-        finally:
-            os.killpg(daphne.pid, signal.SIGTERM)
-            try:
-                daphne.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(daphne.pid, signal.SIGKILL)
-            log.close()
+    with live_site(data, PUBLIC_RATE="1000000/min") as site:
+        token = site.manage("shell", "-c", SETUP).split()[-1]
+        site.start("/api/schema/")
+        yield LiveApi(base=site.base, staff_token=token)
 
 
 def contract_config(base: str, headers: dict[str, str]) -> SchemathesisConfig:

@@ -7,46 +7,25 @@ Screenshots are kept in `test-artifacts/` (desktop and phone width) to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import unavailable
-from tests.processes import process_env
-from tests.rig import free_port
+from tests.live_site import chromium, live_site, playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SLUG = "main-street"
 # From the end of the build (the other process has exited, so its row is committed).
 SWAP_WITHIN_S = 2.0
 
 pytestmark = pytest.mark.integration
 
-try:
-    import playwright.sync_api as playwright_api
-except ImportError:  # requirements-dev.txt has it; a bare `pip install -r requirements.txt` not
-    unavailable("playwright is not installed: pip install -r requirements-dev.txt")
-expect = playwright_api.expect
+expect = playwright().expect
 
 # A camera with five frames, a day of readings, a forecast with snow and ice, and a sequence.
 SETUP = """
@@ -97,65 +76,16 @@ print(build_sequence(camera).pk)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
-    data = tmp_path_factory.mktemp("viewer")
-    port = free_port()
-    with process_env(data) as env:
-        manage = [sys.executable, "manage.py"]
-
-        def run(*args: str) -> str:
-            done = subprocess.run(
-                manage + list(args), cwd=ROOT, env=env, capture_output=True, text=True,
-                timeout=120,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stderr[-3000:]
-            return done.stdout
-
-        run("migrate", "--noinput", "-v0")
-        run("collectstatic", "--noinput", "-v0")
-        first = int(run("shell", "-c", SETUP).split()[-1])
-        log = (data / "daphne.log").open("wb")
-        daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "imgserv_site.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base, daphne)
-            yield {"base": base, "run": run, "first": first}
-        finally:
-            os.killpg(daphne.pid, signal.SIGTERM)
-            try:
-                daphne.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(daphne.pid, signal.SIGKILL)
-            log.close()
-    output = (data / "daphne.log").read_text(errors="replace")
-    assert "Traceback" not in output, output[-3000:]
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "daphne exited"
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # answering; /health may well say no worker is running
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("daphne did not answer within 30 s")
+    with chromium() as browser, live_site(tmp_path_factory.mktemp("viewer")) as site:
+        site.manage("collectstatic", "--noinput", "-v0")
+        first = int(site.manage("shell", "-c", SETUP).split()[-1])
+        site.start()
+        yield {"base": site.base, "run": site.manage, "first": first, "browser": browser}
 
 
 @pytest.fixture(scope="module")
-def browser(server: dict[str, Any]) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(server: dict[str, Any]) -> Any:
+    return server["browser"]
 
 
 LOOP_ID = "document.querySelector('.tile .media > .loop').dataset.sequence"

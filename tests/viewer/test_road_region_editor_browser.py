@@ -9,11 +9,6 @@ Screenshots are kept in `test-artifacts/` to look at.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,21 +19,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import unavailable
-from tests.processes import process_env
-from tests.rig import free_port
+from tests.live_site import chromium, live_site, playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SLUG = "main-street"
 USER, PASSWORD = "boss", "pw-for-browser-tests"
 # Where the operator clicks, as fractions of the frame; the fifth point is undone.
@@ -51,11 +35,7 @@ ROAD = '.road-region-editor[data-kind="road"]'
 
 pytestmark = pytest.mark.integration
 
-try:
-    import playwright.sync_api as playwright_api
-except ImportError:  # requirements-dev.txt has it; a bare `pip install -r requirements.txt` not
-    unavailable("playwright is not installed: pip install -r requirements-dev.txt")
-expect = playwright_api.expect
+expect = playwright().expect
 
 # A camera with five stored frames and no road region yet (opening its page detects one), and
 # an admin.
@@ -78,6 +58,8 @@ print(camera.pk)
 
 STORED = f"""
 import json
+import urllib.error
+import urllib.request
 from analytics.models import RoadRegion
 print(json.dumps(RoadRegion.objects.get(camera__slug="{SLUG}").operator_polygon))
 """
@@ -85,65 +67,16 @@ print(json.dumps(RoadRegion.objects.get(camera__slug="{SLUG}").operator_polygon)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
-    data = tmp_path_factory.mktemp("editor")
-    port = free_port()
-    with process_env(data) as env:
-        manage = [sys.executable, "manage.py"]
-
-        def run(*args: str) -> str:
-            done = subprocess.run(
-                manage + list(args), cwd=ROOT, env=env, capture_output=True, text=True,
-                timeout=120,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stderr[-3000:]
-            return done.stdout
-
-        run("migrate", "--noinput", "-v0")
-        run("collectstatic", "--noinput", "-v0")
-        camera_id = int(run("shell", "-c", SETUP).split()[-1])
-        log = (data / "daphne.log").open("wb")
-        daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "imgserv_site.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base, daphne)
-            yield {"base": base, "run": run, "camera_id": camera_id}
-        finally:
-            os.killpg(daphne.pid, signal.SIGTERM)
-            try:
-                daphne.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(daphne.pid, signal.SIGKILL)
-            log.close()
-    output = (data / "daphne.log").read_text(errors="replace")
-    assert "Traceback" not in output, output[-3000:]
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "daphne exited"
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # answering; /health may well say no worker is running
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("daphne did not answer within 30 s")
+    with chromium() as browser, live_site(tmp_path_factory.mktemp("editor")) as site:
+        site.manage("collectstatic", "--noinput", "-v0")
+        camera_id = int(site.manage("shell", "-c", SETUP).split()[-1])
+        site.start()
+        yield {"base": site.base, "run": site.manage, "camera_id": camera_id, "browser": browser}
 
 
 @pytest.fixture(scope="module")
-def browser(server: dict[str, Any]) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(server: dict[str, Any]) -> Any:
+    return server["browser"]
 
 
 @pytest.fixture
