@@ -118,6 +118,8 @@ class Camera(ValidatedModel):
         help_text=f"{MIN_FRAMES}–{MAX_FRAMES}.",
     )
     enabled = models.BooleanField(default=True)
+    # A camera nothing has tried yet is late only after several spacings from here (health).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
     last_frame_at = models.DateTimeField(null=True, blank=True)

@@ -49,15 +49,16 @@ def check_worker() -> Check:
 
 
 def late_cameras(now: dt.datetime | None = None) -> list[Camera]:
-    """Enabled cameras with neither a frame nor an attempt for several spacings."""
+    """Enabled cameras with neither a frame nor an attempt for several spacings (counted from
+    when the camera was added, for one nothing has tried yet)."""
     now = now or timezone.now()
     late = []
     for camera in Camera.objects.filter(enabled=True):
         seen = max(
             (t for t in (camera.last_frame_at, camera.last_attempt_at) if t is not None),
-            default=None,
+            default=camera.created_at,
         )
-        if seen is None or now - seen > LATE_AFTER_SPACINGS * camera.capture_spacing:
+        if now - seen > LATE_AFTER_SPACINGS * camera.capture_spacing:
             late.append(camera)
     return late
 
