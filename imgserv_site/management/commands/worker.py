@@ -35,7 +35,13 @@ from cameras.runner import CaptureService
 log = logging.getLogger(__name__)
 CHILDREN_GRACE_SECONDS = 5.0
 # The modules behind the scheduled and queued tasks: analysis, builds, publishing.
-TASK_MODULES = ("analytics.tasks", "sequences.tasks", "publishing.tasks", "av")
+TASK_MODULES = (
+    "analytics.tasks",
+    "sequences.tasks",
+    "publishing.tasks",
+    "notifications.tasks",
+    "av",
+)
 
 
 class Command(BaseCommand):
