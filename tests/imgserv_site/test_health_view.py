@@ -48,9 +48,7 @@ def test_it_fails_when_a_camera_is_not_captured_for_several_spacings(client, cam
     assert check == {"ok": False, "detail": "not captured for 3 spacings: main-street"}
 
 
-def test_it_gives_a_camera_nothing_has_tried_yet_three_spacings_from_when_it_was_added(
-    client, db
-):
+def test_it_gives_a_camera_nothing_has_tried_yet_three_spacings_from_when_it_was_added(client, db):
     now = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
     with time_machine.travel(now, tick=False):
         camera = Camera.objects.create(name="New", slug="new", location_name="New road")
