@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --dry-run) DRY_RUN=1 ;;
     --staging) STAGING=1 ;;
     --update) MODE=update ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) die 2 "unknown option $1; $USAGE" ;;
     *) break ;;
   esac
@@ -61,7 +61,7 @@ load_settings() {
 load_settings
 if [ "$MODE" = setup ]; then
   DOMAIN=${1:-} EMAIL=${2:-} PUBLIC_KEY_FILE=${3:-}
-  [ -n "$DOMAIN" ] && [ -n "$EMAIL" ] || die 2 "$USAGE"
+  if [ -z "$DOMAIN" ] || [ -z "$EMAIL" ]; then die 2 "$USAGE"; fi
 else
   PUBLIC_KEY_FILE=${1:-}
   [ -n "${DOMAIN:-}" ] || die 2 "no DOMAIN in $SETTINGS: run the setup first ($USAGE)"
@@ -146,6 +146,7 @@ server_addresses() {
   } | sed '/^$/d' | sort -u
 }
 
+words() { tr '\n' ' ' <<< "$1" | sed 's/ *$//'; }
 loopback() { [[ "$1" =~ ^127\. || "$1" = ::1 ]]; }
 
 dns_check() {
@@ -156,14 +157,14 @@ dns_check() {
   # Reached over loopback (a test, or a proxy on this machine): loopback counts as ours.
   while read -r address; do loopback "$address" && via_loopback=1; done <<< "$ours"
   if [ -z "$resolved" ]; then
-    die 3 "$DOMAIN does not resolve: give it a DNS A (and AAAA) record for this server ($(echo $ours)), wait for it to spread, and run again. Stopped before certbot, which would fail."
+    die 3 "$DOMAIN does not resolve: give it a DNS A (and AAAA) record for this server ($(words "$ours")), wait for it to spread, and run again. Stopped before certbot, which would fail."
   fi
   while read -r address; do
     if grep -qxF "$address" <<< "$ours"; then continue; fi
     if [ "$via_loopback" = 1 ] && loopback "$address"; then continue; fi
-    die 3 "$DOMAIN resolves to $address, which is not this server ($(echo $ours)). Point its DNS record here (or check for a stale AAAA record), wait for it to spread, and run again. Stopped before certbot, which would fail."
+    die 3 "$DOMAIN resolves to $address, which is not this server ($(words "$ours")). Point its DNS record here (or check for a stale AAAA record), wait for it to spread, and run again. Stopped before certbot, which would fail."
   done <<< "$resolved"
-  say "DNS: $DOMAIN resolves to this server ($(echo $resolved))"
+  say "DNS: $DOMAIN resolves to this server ($(words "$resolved"))"
 }
 
 nginx_running() { [ -f /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; }
@@ -265,7 +266,8 @@ renewal() {
     say "WARNING: neither certbot.timer nor /etc/cron.d/certbot: renew with 'certbot renew' yourself"
   fi
   say "checking that the certificate can be renewed (certbot renew --dry-run)"
-  certbot_run renew --dry-run --cert-name "$DOMAIN"
+  # Without the random wait that spreads the scheduled renewals over hours.
+  certbot_run renew --dry-run --no-random-sleep-on-renew --cert-name "$DOMAIN"
 }
 
 firewall() {

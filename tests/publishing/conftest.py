@@ -79,7 +79,7 @@ def gated_target(sshd: SshServer, db) -> str:
     sshd.authorize(
         printed.replace("/usr/local/lib/imgserv/publish-gate", f"/usr/bin/python3 {gate}")
     )
-    command("trust", "vps")
+    command("trust", "vps", "--yes")
     return "vps"
 
 

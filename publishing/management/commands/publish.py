@@ -251,7 +251,7 @@ class Command(BaseCommand):
             self.stdout.write("")  # the newline a terminal would have echoed
         return answer
 
-    def admin_login(self, target: PublishTarget, options: dict[str, Any]) -> AdminLogin:
+    def login_user(self, target: PublishTarget, options: dict[str, Any]) -> str:
         user, _, host = str(options["login"]).partition("@")
         if host and host != target.host:
             raise CommandError(
@@ -260,6 +260,10 @@ class Command(BaseCommand):
             )
         if not USER_RE.match(user):
             raise CommandError("Give --login as USER or USER@HOST (e.g. root).")
+        return user
+
+    def admin_login(self, target: PublishTarget, options: dict[str, Any]) -> AdminLogin:
+        user = self.login_user(target, options)
         password, identity = "", options.get("admin_key") or ""
         if options.get("password_file"):
             try:
@@ -289,6 +293,7 @@ class Command(BaseCommand):
             raise CommandError(f"Not a domain name: {domain}")
         if not EMAIL_RE.match(email):
             raise CommandError(f"Not an e-mail address: {email}")
+        self.login_user(target, options)
         key = Path(target.identity_file)
         created = not key.is_file()
         try:
