@@ -321,6 +321,8 @@ SPECTACULAR_SETTINGS = {
 
 # Frames older than this are deleted unless a kept sequence uses them.
 FRAME_RETENTION_HOURS = env.int("FRAME_RETENTION_HOURS", default=24)
+# Days at a glance (daily timelapse and day strip) kept per camera.
+DAY_DIGEST_KEEP_DAYS = env.int("DAY_DIGEST_KEEP_DAYS", default=14)
 # Cap on frames and sequences together (MB); the oldest go first. 0 turns the cap off.
 MEDIA_QUOTA_MB = env.int("MEDIA_QUOTA_MB", default=2048)
 

@@ -22,3 +22,4 @@ def ensure_cleanup_schedule(**kwargs: Any) -> None:
 
     ensure_schedule("cleanup", "sequences.tasks.cleanup", minutes=10)
     ensure_schedule("hold-disk", "sequences.tasks.hold_disk", minutes=1)
+    ensure_schedule("day-digests", "sequences.tasks.build_due_days", minutes=15)

@@ -35,3 +35,20 @@ class OutputFormat(models.TextChoices):
     @property
     def content_type(self) -> str:
         return {"gif": "image/gif", "mp4": "video/mp4", "webp": "image/webp"}[self.value]
+
+
+class DigestStatus(models.TextChoices):
+    PENDING = "pending", "Being built"
+    BUILT = "built", "Built"
+    NO_FRAMES = "no_frames", "No frames that day"
+    FAILED = "failed", "Failed"
+
+
+class SunPath(models.TextChoices):
+    """How the sun went that day at the camera's position: it decides which frames are
+    daylight. astral raises for the polar cases; they are recorded, not errors."""
+
+    RISES_AND_SETS = "rises_and_sets", "Sunrise and sunset"
+    POLAR_DAY = "polar_day", "Sun up all day (polar day)"
+    POLAR_NIGHT = "polar_night", "Sun down all day (polar night)"
+    NO_LOCATION = "no_location", "No location: the whole day is used"

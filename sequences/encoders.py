@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -321,16 +322,21 @@ def _video_frame(frame: Image.Image, index: int, time_base: Fraction) -> av.Vide
     return video_frame
 
 
-def encode_mp4(frames: Sequence[Image.Image], path: Path, *, duration_ms: int) -> int:
+def encode_mp4(frames: Iterable[Image.Image], path: Path, *, duration_ms: int) -> int:
     """Encode `frames` as an H.264 MP4 at `path`, each shown `duration_ms`; return bytes.
 
     The time base is one frame (duration_ms / 1000 s), so frame n starts at exactly
-    n * duration_ms. Looping is left to the player (`<video loop>`).
+    n * duration_ms. Looping is left to the player (`<video loop>`). `frames` may be a
+    generator: each frame is encoded as it comes, so a day of frames (sequences.digest)
+    never sits in memory at once; all must have the first one's size.
     """
-    _check_frames(frames)
     _check_duration(duration_ms, GIF_MAX_DELAY_MS)
+    stream_of = iter(frames)
+    first = next(stream_of, None)
+    if first is None:
+        raise ValueError("a sequence needs at least one frame")
     time_base = Fraction(duration_ms, 1000)
-    width, height = frames[0].size
+    width, height = first.size
     with (
         atomic_write(path) as tmp_path,
         av.open(str(tmp_path), mode="w", format="mp4", options=MP4_CONTAINER_OPTIONS) as container,
@@ -340,7 +346,9 @@ def encode_mp4(frames: Sequence[Image.Image], path: Path, *, duration_ms: int) -
         stream.pix_fmt = MP4_PIXEL_FORMAT
         stream.codec_context.time_base = time_base
         stream.options = dict(MP4_OPTIONS)
-        for index, frame in enumerate(frames):
+        for index, frame in enumerate(itertools.chain([first], stream_of)):
+            if frame.size != first.size:
+                raise ValueError("all frames must have the same size")
             container.mux(stream.encode(_video_frame(frame, index, time_base)))
         container.mux(stream.encode(None))
     return Path(path).stat().st_size

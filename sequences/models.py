@@ -11,7 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cameras.models import MIN_FRAMES, Camera, Frame, ValidatedModel
-from sequences.choices import ConditionWording, OptimisationLevel, OutputFormat, OverlayStyle
+from sequences.choices import (
+    ConditionWording,
+    DigestStatus,
+    OptimisationLevel,
+    OutputFormat,
+    OverlayStyle,
+    SunPath,
+)
 
 
 class SequenceSettings(ValidatedModel):
@@ -127,3 +134,58 @@ class Sequence(models.Model):
     @property
     def etag(self) -> str:
         return self.etag_for(OutputFormat.GIF)
+
+
+class DayDigest(models.Model):
+    """A camera's day at a glance (sequences.digest): a timelapse MP4 of the daylight frames
+    and a strip of the road, one column per frame across the 24 hours of the local date.
+
+    The row exists from the moment a build is claimed (status pending), so one day is built
+    once however many workers see it due; the files are named in it only once complete.
+    """
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="day_digests")
+    date = models.DateField(help_text="The camera's local date.")
+    status = models.CharField(
+        max_length=16, choices=DigestStatus.choices, default=DigestStatus.PENDING
+    )
+    sun_path = models.CharField(max_length=16, choices=SunPath.choices, default=SunPath.NO_LOCATION)
+    sunrise = models.DateTimeField(null=True, blank=True)
+    sunset = models.DateTimeField(null=True, blank=True)
+    mp4 = models.CharField(max_length=300, blank=True, help_text="Path under MEDIA_ROOT.")
+    mp4_bytes = models.PositiveIntegerField(default=0)
+    strip = models.CharField(max_length=300, blank=True, help_text="Path under MEDIA_ROOT.")
+    strip_bytes = models.PositiveIntegerField(default=0)
+    frame_count = models.PositiveIntegerField(default=0, help_text="Frames in the strip.")
+    daylight_frames = models.PositiveIntegerField(default=0, help_text="Frames in the MP4.")
+    skipped_frames = models.PositiveIntegerField(
+        default=0, help_text="Stored frames that could not be decoded (left out)."
+    )
+    built_at = models.DateTimeField(null=True, blank=True)
+    build_seconds = models.FloatField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["camera", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "date"], name="one_digest_per_camera_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera.slug} {self.date:%Y-%m-%d}"
+
+    def files(self) -> list[str]:
+        return [f for f in (self.mp4, self.strip) if f]
+
+    @property
+    def total_bytes(self) -> int:
+        return self.mp4_bytes + self.strip_bytes
+
+    def mp4_url(self) -> str:
+        return self._url("mp4") if self.mp4 else ""
+
+    def strip_url(self) -> str:
+        return self._url("png") if self.strip else ""
+
+    def _url(self, kind: str) -> str:
+        return reverse("camera-day-file", args=[self.camera.slug, self.date.isoformat(), kind])

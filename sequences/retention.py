@@ -1,7 +1,7 @@
-"""What storage to free: old sequences, frames no kept sequence needs, whatever it takes to stay
-under the disk quota *and* above the free-space floor, and media that lost their row (or rows
-that lost their file) in a crash. Planning is separate from deleting so `cleanup --dry-run`
-can show exactly what a real run would do."""
+"""What storage to free: old sequences and days at a glance, frames no kept sequence needs,
+whatever it takes to stay under the disk quota *and* above the free-space floor, and media that
+lost their row (or rows that lost their file) in a crash. Planning is separate from deleting so
+`cleanup --dry-run` can show exactly what a real run would do."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db.models import Q, Sum
 
 from cameras.models import Camera, Frame
-from sequences.models import Sequence, SequenceSettings
+from sequences.choices import DigestStatus
+from sequences.models import DayDigest, Sequence, SequenceSettings
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +26,19 @@ log = logging.getLogger(__name__)
 class Plan:
     sequences: list[Sequence] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
+    digests: list[DayDigest] = field(default_factory=list)
 
     @property
     def bytes(self) -> int:
-        return sum(s.gif_bytes + s.mp4_bytes + s.webp_bytes for s in self.sequences) + sum(
-            f.size_bytes for f in self.frames
+        return (
+            sum(s.gif_bytes + s.mp4_bytes + s.webp_bytes for s in self.sequences)
+            + sum(f.size_bytes for f in self.frames)
+            + sum(d.total_bytes for d in self.digests)
         )
 
     @property
     def items(self) -> int:
-        return len(self.sequences) + len(self.frames)
+        return len(self.sequences) + len(self.frames) + len(self.digests)
 
 
 def stored_bytes() -> int:
@@ -42,7 +46,8 @@ def stored_bytes() -> int:
     sequences = Sequence.objects.aggregate(
         g=Sum("gif_bytes"), m=Sum("mp4_bytes"), w=Sum("webp_bytes")
     )
-    return frames + sum(v or 0 for v in sequences.values())
+    digests = DayDigest.objects.aggregate(m=Sum("mp4_bytes"), s=Sum("strip_bytes"))
+    return frames + sum(v or 0 for v in (*sequences.values(), *digests.values()))
 
 
 def kept_sequence_ids() -> set[int]:
@@ -63,15 +68,45 @@ def protected_frame_ids() -> set[int]:
     return protected
 
 
+def undigested_days(now: dt.datetime) -> Q:
+    """Each camera's frames of yesterday (local) while that day's digest is not built yet:
+    with the default 24-hour window the digest, built a little after midnight, would otherwise
+    miss the first minutes of the day (sequences.digest). A shorter FRAME_RETENTION_HOURS is
+    the operator's choice and leaves the digest the frames it kept. Held for one day at most;
+    the quota does not wait for them."""
+    held = Q(pk__in=[])
+    for camera in Camera.objects.all():
+        local_today = now.astimezone(camera.tz).date()
+        day = local_today - dt.timedelta(days=1)
+        done = DayDigest.objects.filter(camera=camera, date=day)
+        if not done.exclude(status=DigestStatus.PENDING).exists():
+            start = dt.datetime.combine(day, dt.time(), tzinfo=camera.tz)
+            end = dt.datetime.combine(local_today, dt.time(), tzinfo=camera.tz)
+            held |= Q(camera=camera, captured_at__gte=start, captured_at__lt=end)
+    return held
+
+
+def old_digests(now: dt.datetime) -> list[DayDigest]:
+    """Days at a glance older than DAY_DIGEST_KEEP_DAYS of each camera's local days."""
+    old: list[DayDigest] = []
+    for camera in Camera.objects.all():
+        oldest_kept = now.astimezone(camera.tz).date() - dt.timedelta(
+            days=settings.DAY_DIGEST_KEEP_DAYS
+        )
+        old.extend(DayDigest.objects.filter(camera=camera, date__lt=oldest_kept))
+    return old
+
+
 def plan_retention(now: dt.datetime) -> Plan:
     """Sequences beyond each camera's K newest; frames past the retention window that no kept
-    sequence uses."""
+    sequence uses (nor a day at a glance still to be built); days at a glance past
+    DAY_DIGEST_KEEP_DAYS."""
     kept = kept_sequence_ids()
     old_sequences = list(Sequence.objects.exclude(pk__in=kept).select_related("camera"))
     cutoff = now - dt.timedelta(hours=settings.FRAME_RETENTION_HOURS)
-    needed = Q(sequences__in=kept) | Q(pk__in=protected_frame_ids())
+    needed = Q(sequences__in=kept) | Q(pk__in=protected_frame_ids()) | undigested_days(now)
     old_frames = list(Frame.objects.filter(captured_at__lt=cutoff).exclude(needed).distinct())
-    return Plan(sequences=old_sequences, frames=old_frames)
+    return Plan(sequences=old_sequences, frames=old_frames, digests=old_digests(now))
 
 
 def free_bytes() -> int:
@@ -126,7 +161,7 @@ def plan_cleanup(now: dt.datetime) -> Plan:
 
 # A file this young may belong to a frame whose row is being written right now.
 ORPHAN_AGE = dt.timedelta(minutes=10)
-MEDIA_FOLDERS = ("frames", "sequences")
+MEDIA_FOLDERS = ("frames", "sequences", "digests")
 
 
 @dataclass
@@ -147,6 +182,8 @@ def find_orphans(now: dt.datetime) -> Orphans:
     known = set(Frame.objects.values_list("file", flat=True))
     for files in Sequence.objects.values_list("gif", "mp4", "webp"):
         known.update(f for f in files if f)
+    for mp4, strip in DayDigest.objects.values_list("mp4", "strip"):
+        known.update(f for f in (mp4, strip) if f)
     cutoff = (now - ORPHAN_AGE).timestamp()
     found = Orphans()
     for path in media_files(root):
@@ -224,6 +261,13 @@ def apply_plan(plan: Plan, progress: Callable[[int, int], None] | None = None) -
         done += 1
         if progress:
             progress(done, total)
+    for digest in plan.digests:
+        files = digest.files()
+        digest.delete()
+        remove_files(files)
+        done += 1
+        if progress:
+            progress(done, total)
     for frame in plan.frames:
         Frame.objects.filter(pk=frame.pk).delete()
         remove_files([frame.file])
@@ -231,5 +275,10 @@ def apply_plan(plan: Plan, progress: Callable[[int, int], None] | None = None) -
         if progress:
             progress(done, total)
     if done:
-        log.info("cleanup freed %d sequences and %d frames", len(plan.sequences), len(plan.frames))
+        log.info(
+            "cleanup freed %d sequences, %d days at a glance and %d frames",
+            len(plan.sequences),
+            len(plan.digests),
+            len(plan.frames),
+        )
     return plan.bytes

@@ -10,7 +10,8 @@ from cameras.capture import capture_frame, store_frame
 from cameras.models import Frame
 from sequences import signals
 from sequences.builder import build_sequence
-from sequences.models import Sequence, SequenceSettings
+from sequences.choices import DigestStatus
+from sequences.models import DayDigest, Sequence, SequenceSettings
 from sequences.retention import apply_plan, plan_cleanup, stored_bytes
 from tests.factories import ScriptedSource, frames, grab
 
@@ -147,3 +148,59 @@ def test_cleanup_finds_files_without_rows_and_rows_without_files(camera, media_r
     assert remove_orphans(found) == 2
     assert not stray.exists() and young.exists()
     assert list(Frame.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def digest_with_files(camera, media_root: Path, day: dt.date) -> DayDigest:
+    folder = Path(media_root) / "digests" / camera.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in ("mp4", "png"):
+        (folder / f"{day}.{suffix}").write_bytes(b"x" * 100)
+    return DayDigest.objects.create(
+        camera=camera,
+        date=day,
+        status=DigestStatus.BUILT,
+        mp4=f"digests/{camera.slug}/{day}.mp4",
+        mp4_bytes=100,
+        strip=f"digests/{camera.slug}/{day}.png",
+        strip_bytes=100,
+    )
+
+
+def test_it_deletes_days_at_a_glance_past_the_kept_days(camera, media_root, settings):
+    settings.DAY_DIGEST_KEEP_DAYS = 3
+    today = START.astimezone(camera.tz).date()
+    digests = [
+        digest_with_files(camera, media_root, today - dt.timedelta(days=n)) for n in (1, 3, 4, 9)
+    ]
+    plan = plan_cleanup(START)
+    assert plan.digests == digests[2:]
+    assert plan.bytes == 400
+    apply_plan(plan)
+    assert list(DayDigest.objects.order_by("-date")) == digests[:2]
+    for gone in digests[2:]:
+        assert not any((Path(media_root) / f).exists() for f in gone.files())
+    for kept in digests[:2]:
+        assert all((Path(media_root) / f).exists() for f in kept.files())
+
+
+def test_it_counts_days_at_a_glance_against_the_quota(camera, media_root):
+    before = stored_bytes()
+    digest_with_files(camera, media_root, dt.date(2026, 11, 19))
+    assert stored_bytes() == before + 200
+
+
+def test_it_holds_yesterdays_frames_until_its_day_at_a_glance_is_built(camera, settings):
+    """The frames of 00:00–00:10 are 24 h old before the day's digest is built after 00:10."""
+    settings.FRAME_RETENTION_HOURS = 24
+    midnight = dt.datetime(2026, 11, 19, tzinfo=camera.tz)
+    first_minutes = frames(camera, 5, midnight, spacing_s=60)
+    older = frames(camera, 5, midnight - dt.timedelta(hours=1), spacing_s=60)
+    frames(camera, 5, midnight + dt.timedelta(days=1, minutes=5), spacing_s=60)
+    after_midnight = midnight + dt.timedelta(days=1, minutes=10)
+    planned = {f.pk for f in plan_cleanup(after_midnight).frames}
+    assert planned == {f.pk for f in older}
+    DayDigest.objects.create(camera=camera, date=midnight.date(), status=DigestStatus.PENDING)
+    assert {f.pk for f in plan_cleanup(after_midnight).frames} == planned
+    DayDigest.objects.filter(camera=camera).update(status=DigestStatus.BUILT)
+    planned = {f.pk for f in plan_cleanup(after_midnight).frames}
+    assert planned == {f.pk for f in older + first_minutes}

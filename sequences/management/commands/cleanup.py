@@ -29,7 +29,8 @@ def describe(orphans: Orphans) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Delete sequences beyond each camera's kept count, frames past FRAME_RETENTION_HOURS "
+        "Delete sequences beyond each camera's kept count, days at a glance past "
+        "DAY_DIGEST_KEEP_DAYS, frames past FRAME_RETENTION_HOURS "
         "that no kept sequence uses, the oldest files beyond MEDIA_QUOTA_MB or below "
         "MIN_FREE_DISK_MB of free disk, media files that no row names and rows whose file "
         "is gone."
@@ -44,12 +45,15 @@ class Command(BaseCommand):
         orphans = find_orphans(now)
         summary = (
             f"{len(plan.sequences)} sequences and {len(plan.frames)} frames, "
-            f"{megabytes(plan.bytes)}"
+            + (f"{len(plan.digests)} days at a glance, " if plan.digests else "")
+            + megabytes(plan.bytes)
         )
         if dry_run:
             self.stdout.write(f"Would delete {summary}.")
             for sequence in plan.sequences:
                 self.stdout.write(f"  sequence {sequence}")
+            for digest in plan.digests:
+                self.stdout.write(f"  day at a glance {digest}")
             for frame in plan.frames[:50]:
                 self.stdout.write(f"  frame {frame.file}")
             if len(plan.frames) > 50:
