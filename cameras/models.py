@@ -57,6 +57,9 @@ class Health(models.TextChoices):
 OFFLINE_AFTER_FAILURES = 3
 RETRY_BASE_SECONDS = 2.0
 RETRY_CAP_SECONDS = 300.0
+# A camera with neither a frame nor an attempt for this many of its spacings is not being
+# captured at all (Camera.is_late).
+LATE_AFTER_SPACINGS = 3
 
 
 class Camera(ValidatedModel):
@@ -190,6 +193,15 @@ class Camera(ValidatedModel):
             slots.append(dt.datetime.fromtimestamp(t, tz=dt.UTC))
             t += step
         return slots
+
+    def is_late(self, now: dt.datetime) -> bool:
+        """Enabled, with neither a frame nor an attempt for LATE_AFTER_SPACINGS spacings
+        (counted from when it was added, for one nothing has tried yet): no live node runs it."""
+        seen = max(
+            (t for t in (self.last_frame_at, self.last_attempt_at) if t is not None),
+            default=self.created_at,
+        )
+        return self.enabled and now - seen > LATE_AFTER_SPACINGS * self.capture_spacing
 
     def record_success(self, captured_at: dt.datetime) -> None:
         Camera.objects.filter(pk=self.pk).update(

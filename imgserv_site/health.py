@@ -10,11 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from cameras.models import Camera, CaptureNode
-
-# A camera with neither a frame nor an attempt for this many of its spacings is not being
-# captured at all: no live node runs it.
-LATE_AFTER_SPACINGS = 3
+from cameras.models import LATE_AFTER_SPACINGS, Camera, CaptureNode
 
 
 class Check(TypedDict):
@@ -52,15 +48,7 @@ def late_cameras(now: dt.datetime | None = None) -> list[Camera]:
     """Enabled cameras with neither a frame nor an attempt for several spacings (counted from
     when the camera was added, for one nothing has tried yet)."""
     now = now or timezone.now()
-    late = []
-    for camera in Camera.objects.filter(enabled=True):
-        seen = max(
-            (t for t in (camera.last_frame_at, camera.last_attempt_at) if t is not None),
-            default=camera.created_at,
-        )
-        if now - seen > LATE_AFTER_SPACINGS * camera.capture_spacing:
-            late.append(camera)
-    return late
+    return [camera for camera in Camera.objects.filter(enabled=True) if camera.is_late(now)]
 
 
 def check_capture() -> Check:

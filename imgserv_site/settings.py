@@ -126,6 +126,8 @@ INSTALLED_APPS = [
     "publishing",
     # Hears all of the above and imports none of them back (notifications/).
     "notifications",
+    # Hears the same apps, one way too, and publishes to an MQTT broker (mqtt/).
+    "mqtt",
     # Last: it composes the apps above (API, /status, the camera admin, commands).
     "imgserv_site",
 ]
@@ -366,6 +368,13 @@ NOTIFY_TIMEOUT_S = env.float("NOTIFY_TIMEOUT_S", default=10.0)
 NOTIFY_MIN_INTERVAL_MINUTES = env.int("NOTIFY_MIN_INTERVAL_MINUTES", default=15)
 # Publishing that has failed for this long is notified (disk low uses MIN_FREE_DISK_MB).
 NOTIFY_PUBLISH_FAILING_MINUTES = env.int("NOTIFY_PUBLISH_FAILING_MINUTES", default=30)
+
+# MQTT with Home Assistant discovery (mqtt/, docs/mqtt.md): off while MQTT_URL is empty.
+# mqtt://user:password@host:1883, or mqtts://… for TLS; checked by `doctor`, not here, so a
+# malformed one never stops the site.
+MQTT_URL = env.str("MQTT_URL", default="")
+MQTT_TOPIC_PREFIX = env.str("MQTT_TOPIC_PREFIX", default="imgserv").strip().strip("/")
+MQTT_DISCOVERY_PREFIX = env.str("MQTT_DISCOVERY_PREFIX", default="homeassistant").strip().strip("/")
 
 # Prometheus metrics at /metrics (imgserv_site.metrics). The official client adds up several
 # processes through files: each process tree (the web server; a worker and its task processes)

@@ -28,6 +28,8 @@ from django.utils import timezone
 from cameras.configure import check as check_camera
 from cameras.models import Camera
 from imgserv_site.health import check_database, check_disk, check_worker
+from mqtt.client import probe as probe_broker
+from mqtt.config import MqttConfigError, configured_broker
 from publishing.models import PublishTarget, TargetKind
 from publishing.tasks import transport_for
 from publishing.transports import (
@@ -237,6 +239,21 @@ def production_settings() -> list[Finding]:
     return [ok("settings", "no unsafe production setting found")]
 
 
+def mqtt() -> Finding:
+    """A malformed MQTT configuration, and, when one is set, whether the broker accepts a
+    connection (the worker would otherwise only log it)."""
+    try:
+        broker = configured_broker()
+    except MqttConfigError as exc:
+        return fail("mqtt", str(exc))
+    if broker is None:
+        return ok("mqtt", "off (MQTT_URL is empty)")
+    problem = probe_broker(broker)
+    if problem:
+        return fail("mqtt", f"{broker.display} — {problem}")
+    return ok("mqtt", f"{broker.display} — the broker accepted a connection")
+
+
 def run_checks(connect: bool) -> list[Finding]:
     first = database()
     if first.level is Level.FAIL:
@@ -249,13 +266,14 @@ def run_checks(connect: bool) -> list[Finding]:
         disk(),
         *cameras(),
         *publish_targets(connect),
+        mqtt(),
         time_sync(),
         *production_settings(),
     ]
 
 
 class Command(BaseCommand):
-    help = "Check the installation (database, worker, disk, cameras, publishing, settings)."
+    help = "Check the installation (database, worker, disk, cameras, publishing, MQTT, settings)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(

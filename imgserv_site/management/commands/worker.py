@@ -31,6 +31,8 @@ from django_q.conf import Conf
 
 from cameras.models import Camera
 from cameras.runner import CaptureService
+from mqtt.config import MqttConfigError, configured_broker
+from mqtt.service import MqttService
 
 log = logging.getLogger(__name__)
 CHILDREN_GRACE_SECONDS = 5.0
@@ -65,14 +67,16 @@ class Command(BaseCommand):
         # After Cluster() installed its handlers: ours stop the capture service as well.
         signal.signal(signal.SIGTERM, lambda s, f: self._stop(stopping, cluster, s, f))
         signal.signal(signal.SIGINT, lambda s, f: self._stop(stopping, cluster, s, f))
-        capture = None
+        capture = mqtt = None
         if not no_capture:
             service = CaptureService()
             capture = threading.Thread(target=service.run, args=(stopping,), name="capture")
             capture.start()
+            mqtt = start_mqtt(service.node, stopping)
         code = self._watch(stopping, cluster, capture)
-        if capture is not None:
-            capture.join(timeout=10)
+        for thread in (capture, mqtt):
+            if thread is not None:
+                thread.join(timeout=10)
         end_children()
         sys.exit(code)
 
@@ -102,6 +106,24 @@ class Command(BaseCommand):
                 return 1
             time.sleep(0.5)
         return 0
+
+
+def start_mqtt(node: str, stopping: threading.Event) -> threading.Thread | None:
+    """The node's MQTT service (mqtt.service), publishing the cameras this node captures;
+    None when MQTT_URL is empty or malformed (logged; `doctor` reports it): an optional part
+    never stops capture."""
+    try:
+        broker = configured_broker()
+    except MqttConfigError as exc:
+        log.error("worker: MQTT is off: %s", exc)
+        return None
+    if broker is None:
+        return None
+    service = MqttService(broker, node)
+    # A daemon: a broker that never answers cannot keep the process alive past its stop.
+    thread = threading.Thread(target=service.run, args=(stopping,), name="mqtt", daemon=True)
+    thread.start()
+    return thread
 
 
 def share_with_children() -> None:

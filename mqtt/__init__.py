@@ -1,0 +1,1 @@
+"""MQTT publishing with Home Assistant discovery (docs/mqtt.md)."""
