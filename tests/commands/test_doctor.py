@@ -17,7 +17,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from cameras.models import Camera, SourceKind
 from imgserv_site.management.commands import doctor as doctor_module
 from publishing.models import PublishTarget, TargetKind
+from tests.conftest import unavailable
 from tests.factories import live_worker
+from tests.rig import RigUnavailable
+from tests.rig.mosquitto import MosquittoBroker
 
 PASSWORD = "doctor-pw-5c1d0e"
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -189,3 +192,62 @@ def test_it_fails_to_connect_to_a_missing_directory_target(healthy, tmp_path):
     code, output = doctor("--connect")
     assert code == 1
     assert "is not a writable folder" in line(output, "publish local")
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://broker.lan:1883", "MQTT_URL: the scheme is “http”"),
+        ("broker.lan:1883", "MQTT_URL: the scheme is “broker.lan”"),
+        ("mqtt://:1883", "MQTT_URL: no host"),
+        ("mqtt://broker.lan:99999", "MQTT_URL: the port is not a number from 1 to 65535"),
+        ("mqtt://broker.lan:port", "MQTT_URL: the port is not a number from 1 to 65535"),
+        ("mqtt://broker.lan:1883/topic", "MQTT_URL: give only the broker"),
+    ],
+)
+def test_it_reports_a_malformed_mqtt_url(healthy, settings, url, words):
+    settings.MQTT_URL = url
+    code, output = doctor()
+    assert code == 1
+    assert line(output, "mqtt").startswith("✗")
+    assert words in line(output, "mqtt")
+    assert output.rstrip().endswith("1 problem(s), 0 warning(s): mqtt")
+
+
+def test_it_reports_a_topic_prefix_with_a_wildcard(healthy, settings):
+    settings.MQTT_URL = "mqtt://127.0.0.1:1883"
+    settings.MQTT_TOPIC_PREFIX = "imgserv/#"
+    code, output = doctor()
+    assert code == 1
+    assert "MQTT_TOPIC_PREFIX: “imgserv/#” is not a topic prefix" in line(output, "mqtt")
+
+
+def test_it_says_mqtt_is_off_without_a_broker(healthy, settings):
+    settings.MQTT_URL = ""
+    code, output = doctor()
+    assert code == 0, output
+    assert line(output, "mqtt").startswith("✓")
+    assert "off (MQTT_URL is empty)" in line(output, "mqtt")
+
+
+def test_it_reports_an_unreachable_mqtt_broker_without_its_password(healthy, settings):
+    settings.MQTT_URL = f"mqtt://user:{PASSWORD}@127.0.0.1:{closed_port()}"
+    code, output = doctor()
+    assert code == 1
+    assert line(output, "mqtt").startswith("✗")
+    assert "mqtt://user:***@127.0.0.1:" in line(output, "mqtt")
+    assert "could not connect: Connection refused" in line(output, "mqtt")
+    assert PASSWORD not in output
+
+
+def test_it_connects_to_a_reachable_mqtt_broker(healthy, settings):
+    try:
+        broker = MosquittoBroker()
+    except RigUnavailable as exc:
+        unavailable(str(exc))
+    with broker:
+        settings.MQTT_URL = broker.url
+        code, output = doctor()
+    assert code == 0, output
+    assert line(output, "mqtt").startswith("✓")
+    assert "the broker accepted a connection" in line(output, "mqtt")
