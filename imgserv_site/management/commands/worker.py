@@ -1,5 +1,6 @@
 """`manage.py worker`: one worker node, Django-Q2's cluster (builds, analysis, publishing)
-and the capture service (cameras.runner) in one process tree.
+and the capture service (cameras.runner) in one process tree; with MQTT_URL set, also the
+MQTT service (mqtt.service), which publishes the cameras this node captures.
 
 Capture is a duty that never ends, not a task: it runs on threads of this process, while the
 cluster's own processes take the bounded tasks. Start one worker per machine (or more);
