@@ -7,6 +7,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from imgserv_site.metrics.views import metrics
 from imgserv_site.views.health import health
 from imgserv_site.views.status import StatusView
+from sequences.views.days import camera_day_file
 from sequences.views.latest import (
     camera_sequence_latest,
     camera_sequence_latest_format,
@@ -30,6 +31,7 @@ urlpatterns = [
         camera_sequence_latest_format,
         name="camera-sequence-latest-format",
     ),
+    path("sequence/<slug:slug>/day/<str:date>.<str:kind>", camera_day_file, name="camera-day-file"),
     # Not rate limited: monitors and load balancers poll it, and it only reads three checks.
     path("health", health, name="health"),
     # For Prometheus: open to METRICS_ALLOWED_IPS or the METRICS_TOKEN bearer only.

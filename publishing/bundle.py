@@ -1,4 +1,5 @@
-"""The public bundle: static pages, the newest loop and still per camera, and status.json.
+"""The public bundle: static pages, the newest loop and still per camera, the newest day at a
+glance (`<slug>/day.mp4`, `<slug>/day.png`), and status.json.
 
 Only what is listed here is written, from public fields only: names, slugs, place names,
 times, condition and alerts. Never a source URL, user, password, host or local path; the
@@ -22,8 +23,8 @@ from django.utils import timezone
 
 from cameras.models import Camera, Frame
 from cameras.units import temperature_text
-from sequences.choices import OutputFormat
-from sequences.models import Sequence
+from sequences.choices import DigestStatus, OutputFormat
+from sequences.models import DayDigest, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,11 @@ def build_bundle(dest: Path) -> Bundle:
         files = place_files(camera, sequence, dest / camera.slug)
         if "gif" not in files:
             continue
-        entries.append(camera_entry(camera, sequence, files, now))
+        entry = camera_entry(camera, sequence, files, now)
+        day = place_day(camera, dest / camera.slug)
+        if day:
+            entry["day"] = day
+        entries.append(entry)
         sequence_ids.append(sequence.pk)
     status = {"generated_at": now.isoformat(), "cameras": entries}
     write_pages(dest, status)
@@ -86,6 +91,38 @@ def place_files(camera: Camera, sequence: Sequence, folder: Path) -> dict[str, s
         if link_or_copy(media / relative, folder / name):
             placed[suffix] = f"{camera.slug}/{name}"
     return placed
+
+
+def place_day(camera: Camera, folder: Path) -> dict[str, Any]:
+    """The newest built day at a glance: its strip and daylight timelapse under fixed names,
+    its date and sun times; nothing when none is built (or its files went)."""
+    digest = (
+        DayDigest.objects.filter(camera=camera, built_at__isnull=False)
+        .exclude(strip="")
+        .exclude(status=DigestStatus.PENDING)
+        .order_by("-date")
+        .first()
+    )
+    if digest is None:
+        return {}
+    media = Path(settings.MEDIA_ROOT)
+    files = {}
+    for suffix, relative in (("png", digest.strip), ("mp4", digest.mp4)):
+        name = f"day.{suffix}"
+        if relative and link_or_copy(media / relative, folder / name):
+            files[suffix] = f"{camera.slug}/{name}"
+    if "png" not in files:
+        return {}
+    tz = camera.tz
+    return {
+        "date": digest.date.isoformat(),
+        "sun_path": digest.sun_path,
+        "sunrise": digest.sunrise.astimezone(tz).isoformat() if digest.sunrise else None,
+        "sunset": digest.sunset.astimezone(tz).isoformat() if digest.sunset else None,
+        "frame_count": digest.frame_count,
+        "daylight_frames": digest.daylight_frames,
+        "files": files,
+    }
 
 
 def link_or_copy(source: Path, dest: Path) -> bool:

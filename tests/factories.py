@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -12,6 +12,7 @@ from django.utils import timezone
 from cameras.capture import store_frame
 from cameras.models import Camera, CaptureNode, Frame
 from cameras.sources import CaptureError, Grab
+from cameras.sources.demo import DemoSource
 
 
 def jpeg(width: int = 640, height: int = 360, seed: int = 0) -> bytes:
@@ -65,3 +66,23 @@ def live_worker(at: dt.datetime | None = None, name: str = "test-host:1") -> Cap
         name=name, defaults={"started_at": now, "heartbeat_at": now, "cameras": 0}
     )
     return node
+
+
+def fake_clock(at: dt.datetime) -> Callable[[], dt.datetime]:
+    return lambda: at
+
+
+def demo_day(
+    camera: Camera, day: dt.date, spacing_min: int = 15, width: int = 320, height: int = 180
+) -> list[Frame]:
+    """The demo camera's frames of one local day, each rendered (lit by the local hour) and
+    stored as capture stores them, at its own time: a day made with a fake clock."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=camera.tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=camera.tz)
+    stored = []
+    when = start
+    while when < end:  # in UTC steps: a day the clocks change has 23 or 25 hours
+        source = DemoSource(width, height, clock=fake_clock(when.astimezone(camera.tz)))
+        stored.append(store_frame(camera, source.grab(), when))
+        when += dt.timedelta(minutes=spacing_min)
+    return stored

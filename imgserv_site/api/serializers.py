@@ -18,7 +18,8 @@ from analytics.views import MAX_HISTORY_HOURS
 from cameras.models import Camera, Health, SourceKind
 from cameras.units import SHOWN_UNITS
 from publishing.models import TargetKind
-from sequences.choices import OutputFormat
+from sequences.choices import DigestStatus, OutputFormat, SunPath
+from sequences.models import DayDigest
 
 ASCII_INTEGER = re.compile(r"-?[0-9]+")
 # What staff may change through the API; everything else is the admin's business.
@@ -79,6 +80,60 @@ class SequenceSerializer(SequenceLinkSerializer):
     last_captured_at = serializers.DateTimeField()
     build_seconds = serializers.FloatField()
     bytes = serializers.DictField(child=serializers.IntegerField(), help_text="Per format.")
+
+
+class DayDigestSerializer(serializers.ModelSerializer[DayDigest]):
+    """One local date's day at a glance (sequences.digest)."""
+
+    status = serializers.ChoiceField(
+        choices=DigestStatus.choices,
+        help_text="pending (being built), built, no_frames (none stored that day) or failed "
+        "(`error` says why; files of an earlier build may remain).",
+    )
+    sun_path = serializers.ChoiceField(
+        choices=SunPath.choices,
+        help_text="rises_and_sets; polar_day and polar_night have no sunrise or sunset; "
+        "no_location (the camera has no latitude and longitude) puts the whole day in the MP4.",
+    )
+    sunrise = serializers.DateTimeField(allow_null=True)
+    sunset = serializers.DateTimeField(allow_null=True)
+    built_at = serializers.DateTimeField(allow_null=True)
+    mp4_url = serializers.SerializerMethodField(help_text="The daylight timelapse; null if none.")
+    strip_url = serializers.SerializerMethodField(help_text="The day strip (PNG); null if none.")
+    error = serializers.CharField(source="last_error")
+
+    class Meta:
+        model = DayDigest
+        fields = [
+            "date",
+            "status",
+            "sun_path",
+            "sunrise",
+            "sunset",
+            "frame_count",
+            "daylight_frames",
+            "skipped_frames",
+            "mp4_bytes",
+            "strip_bytes",
+            "built_at",
+            "mp4_url",
+            "strip_url",
+            "error",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_mp4_url(self, digest: DayDigest) -> str | None:
+        return digest.mp4_url() or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_strip_url(self, digest: DayDigest) -> str | None:
+        return digest.strip_url() or None
+
+
+class DayListSerializer(serializers.Serializer):
+    camera = serializers.CharField(help_text="The camera's slug.")
+    time_zone = serializers.CharField(help_text="The camera's; each `date` is local to it.")
+    days = DayDigestSerializer(many=True, help_text="Newest first.")
 
 
 class CameraSerializer(serializers.ModelSerializer[Camera]):

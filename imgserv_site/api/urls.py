@@ -16,6 +16,7 @@ urlpatterns = [
         views.LatestSequenceView.as_view(),
         name="camera-sequence-latest",
     ),
+    path("cameras/<slug:slug>/days", views.DayListView.as_view(), name="camera-days"),
     path("cameras/<slug:slug>/analytics", views.AnalyticsView.as_view(), name="analytics"),
     path(
         "cameras/<slug:slug>/analytics/history",

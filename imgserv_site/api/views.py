@@ -26,6 +26,7 @@ from imgserv_site.api.schema import VALIDATION_ERROR, ErrorSerializer
 from imgserv_site.api.serializers import (
     AgreementSerializer,
     CameraSerializer,
+    DayListSerializer,
     HealthSerializer,
     HistoryQuerySerializer,
     PublishTargetSerializer,
@@ -76,6 +77,26 @@ class LatestSequenceView(APIView):
             raise NotFound("No sequence has been built for this camera yet.")
         body = {"camera": camera.slug, **(sequence_status(sequence) or {})}
         return Response(SequenceSerializer(body).data)
+
+
+class DayListView(APIView):
+    @extend_schema(
+        responses={
+            200: DayListSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No camera has this slug."),
+        }
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        """The camera's days at a glance, newest first: per local date a timelapse MP4 of the
+        daylight frames and a strip of the road across the 24 hours, with sunrise and sunset
+        at the camera's position. Kept for DAY_DIGEST_KEEP_DAYS days."""
+        camera = get_object_or_404(Camera, slug=slug)
+        body = {
+            "camera": camera.slug,
+            "time_zone": camera.time_zone,
+            "days": camera.day_digests.order_by("-date").select_related("camera"),
+        }
+        return Response(DayListSerializer(body).data)
 
 
 class AnalyticsView(APIView):

@@ -31,8 +31,9 @@ pytestmark = pytest.mark.integration
 MAX_EXAMPLES = 25
 SEED = 14
 
-# Two cameras (one with frames, readings, a road region and a sequence; one with nothing yet), a
-# publish target, a worker that has beaten, and a staff user whose API token is printed.
+# Two cameras (one with frames, readings, a road region, a sequence and a day at a glance; one
+# with nothing yet), a publish target, a worker that has beaten, and a staff user whose API
+# token is printed.
 SETUP = """
 import datetime as dt
 from django.contrib.auth import get_user_model
@@ -42,6 +43,7 @@ from analytics.models import ConditionReading, RoadRegion
 from cameras.models import Camera, Health
 from publishing.models import PublishTarget, TargetKind
 from sequences.builder import build_sequence
+from sequences.digest import build_day
 from tests.factories import frames, live_worker
 
 now = timezone.now()
@@ -51,7 +53,7 @@ camera = Camera.objects.create(
     update_interval_minutes=5, frames_per_sequence=5, latitude=40.71, longitude=-74.0,
 )
 Camera.objects.create(name="Side road", slug="side-road", location_name="Side road")
-frames(camera, 5, now - dt.timedelta(seconds=40))
+stored = frames(camera, 5, now - dt.timedelta(seconds=40))
 Camera.objects.filter(pk=camera.pk).update(health=Health.OK, last_frame_at=now)
 for hour in range(12):
     ConditionReading.objects.create(
@@ -62,6 +64,7 @@ for hour in range(12):
     )
 RoadRegion.objects.create(camera=camera, operator_polygon=[[0.0, 1.0], [0.5, 0.5], [1.0, 1.0]])
 build_sequence(camera)
+build_day(camera, stored[0].captured_at.astimezone(camera.tz).date())
 PublishTarget.objects.create(name="vps", kind=TargetKind.DIRECTORY, remote_path="/nonexistent")
 live_worker()
 staff = get_user_model().objects.create_user("operator", is_staff=True)

@@ -24,6 +24,7 @@ API_PATHS = {
     "/api/cameras/",
     "/api/cameras/{slug}/",
     "/api/cameras/{slug}/sequence/latest",
+    "/api/cameras/{slug}/days",
     "/api/cameras/{slug}/analytics",
     "/api/cameras/{slug}/analytics/history",
     "/api/cameras/{slug}/agreement",

@@ -12,6 +12,8 @@ from analytics.kinds import Level, State
 from analytics.models import ConditionReading, ForecastSnapshot
 from analytics.weather import Hour
 from publishing.bundle import build_bundle
+from sequences.digest import build_day
+from tests.factories import demo_day
 from tests.publishing.conftest import CAMERA_HOST, CAMERA_PASSWORD
 
 
@@ -190,3 +192,32 @@ def test_it_publishes_temperature_and_alerts_in_the_cameras_units(
         html = (bundle.path / page).read_text()
         assert f'<span class="temperature">{temperature}</span>' in html
         assert f"<li>{snow}</li>" in html
+
+
+def test_it_publishes_the_newest_day_at_a_glance(build, secret_camera, tmp_path):
+    sequence = build()
+    secret_camera.latitude, secret_camera.longitude = 40.71, -74.0
+    secret_camera.save()
+    day = dt.date(2026, 11, 27)
+    demo_day(secret_camera, day - dt.timedelta(days=1), spacing_min=240)
+    build_day(secret_camera, day - dt.timedelta(days=1))
+    demo_day(secret_camera, day, spacing_min=60)
+    newest = build_day(secret_camera, day)
+
+    bundle = build_bundle(tmp_path / "out")
+
+    media = Path(settings.MEDIA_ROOT)
+    folder = bundle.path / "main-street"
+    assert (folder / "day.mp4").read_bytes() == (media / newest.mp4).read_bytes()
+    assert (folder / "day.png").read_bytes() == (media / newest.strip).read_bytes()
+    assert bundle.sequence_ids == [sequence.pk]
+    entry = json.loads((bundle.path / "status.json").read_text())["cameras"][0]
+    assert entry["day"]["date"] == "2026-11-27"
+    assert entry["day"]["files"] == {"png": "main-street/day.png", "mp4": "main-street/day.mp4"}
+    assert entry["day"]["sunrise"] == newest.sunrise.astimezone(secret_camera.tz).isoformat()
+    assert entry["day"]["sunrise"].startswith("2026-11-27T06:")
+    assert entry["day"]["daylight_frames"] == 10
+    page = (bundle.path / "index.html").read_text()
+    assert 'src="main-street/day.png"' in page
+    assert 'href="main-street/day.mp4"' in page
+    assert "sunrise 06:" in page

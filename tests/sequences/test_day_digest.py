@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import zoneinfo
-from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -19,14 +18,13 @@ from astral.sun import sunrise, sunset
 from PIL import Image
 
 from analytics.models import RoadRegion
-from cameras.capture import store_frame
 from cameras.models import Camera, Frame, SourceKind
-from cameras.sources.demo import DemoSource
 from sequences import tasks
 from sequences.choices import DigestStatus, SunPath
 from sequences.daystrip import AXIS_HEIGHT, BAND_HEIGHT, MINUTES, NO_FRAME_GREY, NO_FRAME_HATCH
 from sequences.digest import build_day
 from sequences.models import DayDigest
+from tests.factories import demo_day
 
 DENVER = zoneinfo.ZoneInfo("America/Denver")
 DAY = dt.date(2026, 12, 15)
@@ -53,22 +51,8 @@ def make_camera(name: str, lat: float | None, lon: float | None, tz: str) -> Cam
     return camera
 
 
-def fake_clock(at: dt.datetime) -> Callable[[], dt.datetime]:
-    return lambda: at
-
-
 def store_day(camera: Camera, day: dt.date, spacing_min: int = SPACING_MIN) -> list[Frame]:
-    """The demo camera's frames of one local day, each rendered at its own capture time."""
-    start = dt.datetime.combine(day, dt.time(), tzinfo=camera.tz).astimezone(dt.UTC)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=camera.tz)
-    stored = []
-    when = start
-    while when < end:  # in UTC steps: a day the clocks change has 23 or 25 hours
-        local = when.astimezone(camera.tz)  # the demo scene is lit by the local hour
-        source = DemoSource(WIDTH, HEIGHT, clock=fake_clock(local))
-        stored.append(store_frame(camera, source.grab(), when))
-        when += dt.timedelta(minutes=spacing_min)
-    return stored
+    return demo_day(camera, day, spacing_min, WIDTH, HEIGHT)
 
 
 @pytest.fixture
