@@ -17,7 +17,7 @@ from analytics.service import Conditions, current_conditions
 from cameras.models import Camera, Health
 from cameras.units import Units, temperature_text
 from sequences import chart
-from sequences.models import Sequence
+from sequences.models import DayDigest, Sequence
 
 # A camera whose newest frame is older than this many update intervals is shown as offline
 # even when its health says otherwise (the worker itself may have stopped).
@@ -42,6 +42,7 @@ class Tile:
     conditions: Conditions
     now: dt.datetime
     chart: chart.Chart | None = None
+    day: DayDigest | None = None
 
     @property
     def offline_after(self) -> dt.timedelta:
@@ -89,10 +90,25 @@ class Tile:
         return self.conditions.alerts[:MAX_ALERTS]
 
     @property
+    def day_title(self) -> str:
+        """ "Yesterday at a glance", or the day's date when the newest built day is older."""
+        if self.day is None:
+            return ""
+        yesterday = self.now.astimezone(self.camera.tz).date() - dt.timedelta(days=1)
+        if self.day.date == yesterday:
+            return "Yesterday at a glance"
+        return f"{self.day.date:%a %-d %b} at a glance"
+
+    @property
     def forecast_note(self) -> str:
         """Said plainly when there is no current forecast; nothing when there is."""
         status = self.conditions.forecast_status
         return "" if status == ForecastStatus.OK else str(ForecastStatus(status).label)
+
+
+def newest_day(camera: Camera) -> DayDigest | None:
+    """The newest day at a glance that has a strip (sequences.digest)."""
+    return camera.day_digests.exclude(strip="").order_by("-date").first()
 
 
 def tiles(slug: str | None = None, *, with_chart: bool = True) -> list[Tile]:
@@ -109,6 +125,7 @@ def tiles(slug: str | None = None, *, with_chart: bool = True) -> list[Tile]:
             tile.chart = chart.render(
                 past, forecast, now, camera.tz, ident=f"chart-{camera.slug}", units=tile.units
             )
+            tile.day = newest_day(camera)
         result.append(tile)
     return result
 

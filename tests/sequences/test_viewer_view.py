@@ -11,7 +11,8 @@ from analytics.models import ConditionReading, ForecastSnapshot
 from analytics.weather import Hour
 from cameras.models import Camera, Health
 from sequences.builder import build_sequence
-from tests.factories import frames
+from sequences.digest import build_day
+from tests.factories import demo_day, frames
 
 START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
 
@@ -182,3 +183,27 @@ def test_it_shows_a_camera_offline_when_its_health_says_so(client, camera):
     body = client.get("/").content.decode()
     assert 'class="tile is-offline"' in body
     assert "No picture has been received yet." in body
+
+
+def test_it_shows_yesterday_at_a_glance_with_the_sun_times(client, camera):
+    camera.latitude, camera.longitude = 40.71, -74.0
+    camera.save()
+    day = dt.date(2026, 11, 27)
+    demo_day(camera, day, spacing_min=120)
+    digest = build_day(camera, day)
+    with time_machine.travel(START, tick=False):  # 28 Nov in New York: the 27th was yesterday
+        body = client.get("/").content.decode()
+        other = client.get(f"/camera/{camera.slug}/").content.decode()
+        compact = client.get("/iframe").content.decode()
+    assert "Yesterday at a glance" in body and "Yesterday at a glance" in other
+    rise = digest.sunrise.astimezone(camera.tz)
+    assert f">{rise:%H:%M}</time>" in body and rise.hour == 6
+    assert f'src="/sequence/{camera.slug}/day/2026-11-27.png"' in body
+    assert f'href="/sequence/{camera.slug}/day/2026-11-27.mp4"' in body
+    assert "Yesterday at a glance" not in compact  # the embedded viewer stays small
+    with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+        assert "Fri 27 Nov at a glance" in client.get("/").content.decode()
+
+
+def test_it_shows_no_day_at_a_glance_before_one_is_built(client, camera):
+    assert "at a glance" not in client.get("/").content.decode()
