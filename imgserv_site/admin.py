@@ -8,18 +8,21 @@ registers `Camera`, so no app replaces another's registration.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from analytics.admin import RoadBoundaryMixin, RoadConditionMixin, RoadRegionInline
 from analytics.region_editor import RoadRegionEditor, frame_url
 from cameras.admin import CameraAdmin
 from cameras.models import Camera, PrivacyMask, PrivacySettings
 from cameras.polygons import MASK_REQUIRED
-from sequences.admin import SequenceSettingsInline
+from sequences.admin import SequenceSettingsInline, queue_day
 
 # A mask may be a triangle; the road needs four points.
 MASK_MIN_POINTS = 3
@@ -66,6 +69,16 @@ class CameraWithSequenceAdmin(RoadConditionMixin, RoadBoundaryMixin, CameraAdmin
     link to label recent frames)."""
 
     inlines = [SequenceSettingsInline, RoadRegionInline, PrivacyMaskInline, PrivacySettingsInline]
+    actions = ["build_yesterday"]
+
+    @admin.action(description="Build yesterday at a glance (on the worker)")
+    def build_yesterday(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+        now = timezone.now()
+        for camera in queryset:
+            queue_day(camera.pk, now.astimezone(camera.tz).date() - dt.timedelta(days=1))
+        self.message_user(
+            request, f"Queued yesterday at a glance for {queryset.count()} camera(s)."
+        )
 
     def boundary_camera(self, obj: Camera) -> Camera:
         return obj

@@ -214,6 +214,7 @@ def test_it_publishes_the_newest_day_at_a_glance(build, secret_camera, tmp_path)
     entry = json.loads((bundle.path / "status.json").read_text())["cameras"][0]
     assert entry["day"]["date"] == "2026-11-27"
     assert entry["day"]["files"] == {"png": "main-street/day.png", "mp4": "main-street/day.mp4"}
+    assert newest.sunrise is not None
     assert entry["day"]["sunrise"] == newest.sunrise.astimezone(secret_camera.tz).isoformat()
     assert entry["day"]["sunrise"].startswith("2026-11-27T06:")
     assert entry["day"]["daylight_frames"] == 10

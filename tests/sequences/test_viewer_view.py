@@ -196,6 +196,7 @@ def test_it_shows_yesterday_at_a_glance_with_the_sun_times(client, camera):
         other = client.get(f"/camera/{camera.slug}/").content.decode()
         compact = client.get("/iframe").content.decode()
     assert "Yesterday at a glance" in body and "Yesterday at a glance" in other
+    assert digest.sunrise is not None
     rise = digest.sunrise.astimezone(camera.tz)
     assert f">{rise:%H:%M}</time>" in body and rise.hour == 6
     assert f'src="/sequence/{camera.slug}/day/2026-11-27.png"' in body

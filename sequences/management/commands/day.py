@@ -9,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cameras.models import Camera
-from sequences.choices import SunPath
 from sequences.digest import build_day, yesterday
 
 
@@ -41,8 +40,9 @@ class Command(BaseCommand):
             digest = build_day(camera, day)
         except OSError as exc:
             raise CommandError(f"Could not write: {exc.strerror}.") from exc
-        if digest.sun_path == SunPath.RISES_AND_SETS:
-            sun = f"sunrise {digest.sunrise:%H:%M}, sunset {digest.sunset:%H:%M} ({camera.tz})"
+        if digest.sunrise and digest.sunset:
+            rise, set_ = digest.sunrise.astimezone(camera.tz), digest.sunset.astimezone(camera.tz)
+            sun = f"sunrise {rise:%H:%M}, sunset {set_:%H:%M} ({camera.tz})"
         else:
             sun = digest.get_sun_path_display()
         self.stdout.write(
