@@ -9,10 +9,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from imgserv_site.management.commands.worker import start_mqtt
 from tests.mqtt.conftest import Subscriber
 from tests.processes import process_env
 from tests.rig.mosquitto import MosquittoBroker
@@ -60,3 +62,15 @@ def test_the_worker_publishes_while_it_runs_and_says_offline_when_stopped(
     # The worker led its own process group: nothing of it is left.
     with pytest.raises(ProcessLookupError):
         os.killpg(worker.pid, 0)
+
+
+def test_a_malformed_mqtt_url_leaves_the_worker_without_mqtt_but_capturing(settings, caplog):
+    settings.MQTT_URL = "http://broker.lan:1883"
+    stopping = threading.Event()
+    assert start_mqtt("box:1", stopping) is None
+    assert "MQTT is off: MQTT_URL: the scheme is “http”" in caplog.text
+
+
+def test_an_empty_mqtt_url_starts_no_mqtt(settings):
+    settings.MQTT_URL = ""
+    assert start_mqtt("box:1", threading.Event()) is None
