@@ -16,11 +16,12 @@ cameras unavailable, until the node that takes them over publishes them again.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from cameras.models import Camera
@@ -65,8 +66,9 @@ class MqttService:
         self.inbox = Inbox()
         self.refused = 0
         self.published_count = 0
-        # What the broker holds from us: topic → payload, the frame each camera shows, and
-        # the slug of each camera we published (to remove it when it is deleted).
+        # What the broker holds from us: topic → digest of the payload (not the payload: the
+        # frames are large), the frame each camera shows, and the slug of each camera we
+        # published (to remove it when it is deleted).
         self.published: dict[str, bytes] = {}
         self.frames: dict[int, int] = {}
         self.slugs: dict[int, str] = {}
@@ -89,7 +91,10 @@ class MqttService:
 
     def run(self, stop: threading.Event) -> None:
         log.info("MQTT: node %s publishing to %s", self.node, self.broker.display)
-        BrokerConnection.objects.filter(updated_at__lt=timezone.now() - KEEP_STATUS).delete()
+        try:
+            BrokerConnection.objects.filter(updated_at__lt=timezone.now() - KEEP_STATUS).delete()
+        except DatabaseError:
+            log.exception("MQTT: node %s: could not prune old status rows", self.node)
         self.link.start()
         open_inbox(self.inbox)
         try:
@@ -163,10 +168,11 @@ class MqttService:
         """Publish the messages whose payload changed; False if any was refused."""
         sent_all = True
         for message in messages:
-            if self.published.get(message.topic) == message.payload:
+            digest = hashlib.blake2b(message.payload, digest_size=16).digest()
+            if self.published.get(message.topic) == digest:
                 continue
             if self.link.publish(message):
-                self.published[message.topic] = message.payload
+                self.published[message.topic] = digest
                 self.published_count += 1
             else:
                 self.refused += 1

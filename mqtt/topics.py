@@ -166,9 +166,15 @@ def discovery_messages(state: CameraState, topics: Topics, node: str) -> list[Me
 
 
 def removal_messages(slug: str, topics: Topics) -> list[Message]:
-    """Empty retained configs: Home Assistant removes the entities of a deleted camera."""
+    """Empty retained messages for a deleted camera: its configs (Home Assistant removes its
+    entities), states and attributes (the broker forgets its last picture)."""
     probe = CameraState(slug=slug, name=slug, model="")
-    return [Message(topics.config(e.component, slug, e.object_id), b"") for e in entities(probe)]
+    messages = []
+    for e in entities(probe):
+        messages.append(Message(topics.config(e.component, slug, e.object_id), b""))
+        messages.append(Message(topics.state(slug, e.object_id), b""))
+        messages.append(Message(topics.attributes(slug, e.object_id), b""))
+    return messages
 
 
 def state_messages(state: CameraState, topics: Topics) -> list[Message]:

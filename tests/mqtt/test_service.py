@@ -226,6 +226,18 @@ def test_its_last_will_marks_the_node_offline_when_the_link_breaks(
     assert subscriber.wait_for(AVAILABILITY, online)
 
 
+def test_it_removes_a_deleted_cameras_entities_from_home_assistant(
+    held, broker, subscriber, running
+):
+    config(subscriber, "sensor", "road")
+    subscriber.wait_for("imgserv/main-street/road")
+    subscriber.forget()
+    held.delete()
+    road = CONFIG.format(component="sensor", object_id="road")
+    assert subscriber.wait_for(road, lambda p: p == b"") == b""
+    assert subscriber.wait_for("imgserv/main-street/road", lambda p: p == b"") == b""
+
+
 def test_an_unreachable_broker_never_delays_capture_and_shows_in_the_admin(held, transactional_db):
     dead = MosquittoBroker()  # configured, never started: its port is closed
     service = MqttService(parse_url(dead.url), NODE, refresh_seconds=1, reconnect_max_s=1)

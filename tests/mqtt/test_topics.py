@@ -102,9 +102,11 @@ def test_it_publishes_the_frame_bytes_as_given():
     assert attributes.topic == "imgserv/main-street/frame/attributes"
 
 
-def test_it_removes_a_deleted_cameras_entities_with_empty_retained_configs():
+def test_it_removes_a_deleted_cameras_entities_and_retained_states():
     removals = removal_messages("main-street", TOPICS)
-    assert {m.topic for m in removals} == {m.topic for m in discovery_messages(STATE, TOPICS, NODE)}
+    published = discovery_messages(STATE, TOPICS, NODE) + state_messages(STATE, TOPICS)
+    published += frame_messages(STATE, b"jpeg", TOPICS)
+    assert {m.topic for m in removals} == {m.topic for m in published}
     assert all(m.payload == b"" and m.retain for m in removals)
 
 
