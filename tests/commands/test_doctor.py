@@ -13,9 +13,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
 
 from cameras.models import Camera, SourceKind
 from imgserv_site.management.commands import doctor as doctor_module
+from mqtt.models import BrokerConnection, LinkState
 from publishing.models import PublishTarget, TargetKind
 from tests.conftest import unavailable
 from tests.factories import live_worker
@@ -251,3 +253,28 @@ def test_it_connects_to_a_reachable_mqtt_broker(healthy, settings):
     assert code == 0, output
     assert line(output, "mqtt").startswith("✓")
     assert "the broker accepted a connection" in line(output, "mqtt")
+
+
+def test_it_warns_when_a_workers_mqtt_link_is_down(healthy, settings):
+    try:
+        broker = MosquittoBroker()
+    except RigUnavailable as exc:
+        unavailable(str(exc))
+    now = timezone.now()
+    BrokerConnection.objects.create(
+        node="box:4242",
+        broker="mqtt://broker.lan:1883",
+        state=LinkState.DISCONNECTED,
+        since=now,
+        last_error="Could not connect to broker.lan:1883; retrying.",
+        last_error_at=now,
+        updated_at=now,
+    )
+    with broker:
+        settings.MQTT_URL = broker.url
+        code, output = doctor()
+    assert code == 0, output
+    assert line(output, "mqtt").startswith("!")
+    assert "worker box:4242 is disconnected, reconnecting: Could not connect" in line(
+        output, "mqtt"
+    )

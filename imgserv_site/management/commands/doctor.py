@@ -6,6 +6,7 @@ imgserv_site because it checks every app's part of the installation, publish tar
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import ipaddress
 import os
@@ -30,6 +31,7 @@ from cameras.models import Camera
 from imgserv_site.health import check_database, check_disk, check_worker
 from mqtt.client import probe as probe_broker
 from mqtt.config import MqttConfigError, configured_broker
+from mqtt.models import BrokerConnection, LinkState
 from publishing.models import PublishTarget, TargetKind
 from publishing.tasks import transport_for
 from publishing.transports import (
@@ -44,6 +46,8 @@ from publishing.transports import (
 CAMERA_TIMEOUT_S = 12.0
 # A bundle this far behind the newest build is worth a look, though publishing retries.
 LAG_WARNING_S = 900
+# A worker's MQTT status row older than this is of a worker no longer running.
+MQTT_STATUS_FRESH = dt.timedelta(seconds=90)
 LOCAL_SUFFIXES = (".local", ".lan", ".internal", ".home.arpa", "localhost")
 
 
@@ -251,6 +255,17 @@ def mqtt() -> Finding:
     problem = probe_broker(broker)
     if problem:
         return fail("mqtt", f"{broker.display} — {problem}")
+    # The workers' own links, as they last wrote them (every 30 s at least while they run).
+    recent = timezone.now() - MQTT_STATUS_FRESH
+    links = BrokerConnection.objects.filter(updated_at__gte=recent).exclude(state=LinkState.STOPPED)
+    for link in links:
+        if link.state != LinkState.CONNECTED:
+            why = f": {link.last_error}" if link.last_error else ""
+            return warn(
+                "mqtt",
+                f"{broker.display} — accepted a connection, but worker {link.node} is "
+                f"{link.get_state_display().lower()}{why}",
+            )
     return ok("mqtt", f"{broker.display} — the broker accepted a connection")
 
 
