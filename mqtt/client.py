@@ -161,7 +161,13 @@ class Link:
         self._set(LinkState.DISCONNECTED, error)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        if message.topic == self.birth and message.payload == ONLINE.encode():
+        # A retained birth is an old one, handed over on subscribing: this connect's resync
+        # covers it. A live one means Home Assistant has just started.
+        if (
+            message.topic == self.birth
+            and message.payload == ONLINE.encode()
+            and not message.retain
+        ):
             with self._lock:
                 self._resync = True
             self.on_change()
