@@ -138,6 +138,10 @@ class MqttService:
     def publish_camera(self, camera: Camera, now: dt.datetime) -> None:
         frame = newest_frame(camera)
         state = camera_state(camera, now, frame)
+        before = self.slugs.get(camera.pk)
+        if before is not None and before != camera.slug:  # renamed: its old device goes
+            self.send_all(removal_messages(before, self.topics))
+            self.frames.pop(camera.pk, None)
         self.slugs[camera.pk] = camera.slug
         messages = discovery_messages(state, self.topics, self.node)
         messages += state_messages(state, self.topics)

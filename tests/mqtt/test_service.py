@@ -238,6 +238,16 @@ def test_it_removes_a_deleted_cameras_entities_from_home_assistant(
     assert subscriber.wait_for("imgserv/main-street/road", lambda p: p == b"") == b""
 
 
+def test_a_new_slug_moves_the_device_and_removes_the_old_one(held, broker, subscriber, running):
+    config(subscriber, "sensor", "road")
+    subscriber.forget()
+    Camera.objects.filter(pk=held.pk).update(slug="high-street")
+    moved = "homeassistant/sensor/imgserv_high-street/road/config"
+    assert json.loads(subscriber.wait_for(moved))["state_topic"] == "imgserv/high-street/road"
+    old = CONFIG.format(component="sensor", object_id="road")
+    assert subscriber.wait_for(old, lambda p: p == b"") == b""
+
+
 def test_an_unreachable_broker_never_delays_capture_and_shows_in_the_admin(held, transactional_db):
     dead = MosquittoBroker()  # configured, never started: its port is closed
     service = MqttService(parse_url(dead.url), NODE, refresh_seconds=1, reconnect_max_s=1)
