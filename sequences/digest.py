@@ -109,13 +109,21 @@ def yesterday(camera: Camera, now: dt.datetime) -> dt.date:
     return now.astimezone(camera.tz).date() - dt.timedelta(days=1)
 
 
-def claim(camera: Camera, day: dt.date) -> bool:
-    """Create the day's row as pending: the one that creates it builds it."""
+# A build takes about a minute; a claim this old lost its worker (killed, recycled, restarted).
+STALE_CLAIM = dt.timedelta(hours=1)
+
+
+def claim(camera: Camera, day: dt.date, now: dt.datetime) -> bool:
+    """Create the day's row as pending: the one that creates it builds it. A pending claim
+    older than STALE_CLAIM is taken again, by one claimant only."""
     try:
         with transaction.atomic():
-            DayDigest.objects.create(camera=camera, date=day)
+            DayDigest.objects.create(camera=camera, date=day, claimed_at=now)
     except IntegrityError:
-        return False
+        stale = DayDigest.objects.filter(
+            camera=camera, date=day, status=DigestStatus.PENDING, claimed_at__lt=now - STALE_CLAIM
+        )
+        return stale.update(claimed_at=now) == 1
     return True
 
 

@@ -161,6 +161,8 @@ class DayDigest(models.Model):
     skipped_frames = models.PositiveIntegerField(
         default=0, help_text="Stored frames that could not be decoded (left out)."
     )
+    # When the pending build was claimed: a claim whose worker died is taken again later.
+    claimed_at = models.DateTimeField(default=timezone.now)
     built_at = models.DateTimeField(null=True, blank=True)
     build_seconds = models.FloatField(default=0)
     last_error = models.CharField(max_length=300, blank=True)

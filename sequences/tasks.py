@@ -89,7 +89,8 @@ def build_day(camera_id: int, date_iso: str) -> str:
 
 def build_due_days() -> str:
     """Every 15 minutes: queue yesterday's digest of each camera whose local time is past
-    DIGEST_AFTER and that stored frames yesterday, once (the day's row is the claim)."""
+    DIGEST_AFTER and that stored frames yesterday, once (the day's row is the claim; a claim
+    whose worker died is taken again after digest.STALE_CLAIM)."""
     now = timezone.now()
     queued = []
     for camera in Camera.objects.filter(enabled=True):
@@ -100,7 +101,7 @@ def build_due_days() -> str:
         had_frames = Frame.objects.filter(
             camera=camera, captured_at__gte=start, captured_at__lt=end
         ).exists()
-        if had_frames and digest.claim(camera, day):
+        if had_frames and digest.claim(camera, day, now):
             queued.append(f"{camera.slug} {day}")
             queue = partial(
                 async_task, "sequences.tasks.build_day", camera.pk, day.isoformat(), group="digest"

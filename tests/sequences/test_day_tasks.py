@@ -69,3 +69,20 @@ def test_it_schedules_the_dispatcher_every_15_minutes(db):
     ensure_cleanup_schedule()
     schedule = Schedule.objects.get(name="day-digests")
     assert (schedule.func, schedule.minutes) == ("sequences.tasks.build_due_days", 15)
+
+
+def test_it_takes_over_a_claim_whose_worker_died(
+    camera, sync_tasks, django_capture_on_commit_callbacks
+):
+    demo_day(camera, DAY, spacing_min=120)
+    next_day = DAY + dt.timedelta(days=1)
+    claimed = at_local(next_day, 0, 15)
+    DayDigest.objects.create(camera=camera, date=DAY, claimed_at=claimed)  # never finished
+    with time_machine.travel(claimed + dt.timedelta(minutes=30), tick=False):
+        assert tasks.build_due_days() == "nothing due"  # it may still be building
+    with (
+        time_machine.travel(claimed + dt.timedelta(minutes=75), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.build_due_days() == f"queued {camera.slug} {DAY}"
+    assert DayDigest.objects.get().status == DigestStatus.BUILT
