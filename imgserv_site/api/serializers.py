@@ -296,10 +296,12 @@ class StoredFilesSerializer(serializers.Serializer):
 
 
 class StorageSerializer(serializers.Serializer):
-    """What frames and sequences take, from the sizes recorded as each file was written (no walk
-    of the media folder), against the quota and the disk's free-space floor."""
+    """What frames, sequences and days at a glance take, from the sizes recorded as each file was
+    written (no walk of the media folder), against the quota and the disk's free-space floor."""
 
-    used_bytes = serializers.IntegerField(help_text="Frames and sequences together.")
+    used_bytes = serializers.IntegerField(
+        help_text="Frames, sequences and days at a glance together."
+    )
     used_mb = serializers.FloatField()
     quota_mb = serializers.IntegerField(
         allow_null=True, help_text="MEDIA_QUOTA_MB; null when there is no cap."
@@ -309,6 +311,7 @@ class StorageSerializer(serializers.Serializer):
     )
     frames = StoredFilesSerializer()
     sequences = StoredFilesSerializer(help_text="Each sequence's GIF, MP4 and WebP together.")
+    days = StoredFilesSerializer(help_text="Days at a glance: each day's MP4 and strip together.")
     free_disk_mb = serializers.IntegerField(help_text="Free space where media are written.")
     min_free_disk_mb = serializers.IntegerField(
         help_text="MIN_FREE_DISK_MB: retention frees the oldest frames to keep this much free."
@@ -368,7 +371,10 @@ class CameraStatusSerializer(serializers.Serializer):
     last_error = serializers.CharField(allow_blank=True)
     frames_stored = serializers.IntegerField()
     sequences_stored = serializers.IntegerField()
-    stored_mb = serializers.FloatField(help_text="Its frames and sequences together.")
+    days_stored = serializers.IntegerField(help_text="Its days at a glance.")
+    stored_mb = serializers.FloatField(
+        help_text="Its frames, sequences and days at a glance together."
+    )
     update_interval_minutes = serializers.IntegerField()
     units = serializers.ChoiceField(choices=SHOWN_UNITS, help_text="The units it shows.")
     last_build_error = serializers.CharField(allow_blank=True)

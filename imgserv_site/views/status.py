@@ -21,7 +21,7 @@ from cameras.units import temperature_text
 from imgserv_site.health import run_checks
 from publishing.models import publish_state
 from sequences.choices import OutputFormat
-from sequences.models import Sequence
+from sequences.models import DayDigest, Sequence
 
 
 def sequence_status(sequence: Sequence | None) -> dict[str, Any] | None:
@@ -57,20 +57,24 @@ class Stored:
     frame_bytes: int = 0
     sequences: int = 0
     sequence_bytes: int = 0
+    days: int = 0
+    day_bytes: int = 0
 
     @property
     def bytes(self) -> int:
-        return self.frame_bytes + self.sequence_bytes
+        return self.frame_bytes + self.sequence_bytes + self.day_bytes
 
     def add(self, other: Stored) -> None:
         self.frames += other.frames
         self.frame_bytes += other.frame_bytes
         self.sequences += other.sequences
         self.sequence_bytes += other.sequence_bytes
+        self.days += other.days
+        self.day_bytes += other.day_bytes
 
 
 def stored_by_camera() -> dict[int, Stored]:
-    """Two grouped queries, whatever the number of cameras or files: no walk of MEDIA_ROOT.
+    """Three grouped queries, whatever the number of cameras or files: no walk of MEDIA_ROOT.
     (The sizes are those recorded when each file was written, which is what the quota counts.)"""
     found: dict[int, Stored] = {}
     frames = Frame.objects.values("camera").annotate(n=Count("id"), size=Sum("size_bytes"))
@@ -84,6 +88,12 @@ def stored_by_camera() -> dict[int, Stored]:
         size = (row["gif"] or 0) + (row["mp4"] or 0) + (row["webp"] or 0)
         sequence_total = Stored(sequences=row["n"], sequence_bytes=size)
         found.setdefault(row["camera"], Stored()).add(sequence_total)
+    days = DayDigest.objects.values("camera").annotate(
+        n=Count("id"), mp4=Sum("mp4_bytes"), strip=Sum("strip_bytes")
+    )
+    for day_row in days.order_by():
+        size = (day_row["mp4"] or 0) + (day_row["strip"] or 0)
+        found.setdefault(day_row["camera"], Stored()).add(Stored(days=day_row["n"], day_bytes=size))
     return found
 
 
@@ -118,6 +128,7 @@ def storage_status(total: Stored) -> dict[str, Any]:
             "bytes": total.sequence_bytes,
             "mb": megabytes(total.sequence_bytes),
         },
+        "days": {"count": total.days, "bytes": total.day_bytes, "mb": megabytes(total.day_bytes)},
         "free_disk_mb": free_disk_bytes() // MB,
         "min_free_disk_mb": settings.MIN_FREE_DISK_MB,
     }
@@ -141,6 +152,7 @@ def camera_status(camera: Camera, stored: Stored | None = None) -> dict[str, Any
         "last_error": camera.last_error,
         "frames_stored": stored.frames,
         "sequences_stored": stored.sequences,
+        "days_stored": stored.days,
         "stored_mb": megabytes(stored.bytes),
         "update_interval_minutes": camera.update_interval_minutes,
         "units": camera.display_units.value,

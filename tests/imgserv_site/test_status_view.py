@@ -12,7 +12,9 @@ from analytics.models import ConditionReading
 from cameras.models import Camera, Frame
 from imgserv_site.views.status import stored_by_camera
 from sequences.builder import build_sequence
-from tests.factories import frames
+from sequences.digest import build_day
+from sequences.retention import stored_bytes
+from tests.factories import demo_day, frames
 
 START = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
 
@@ -133,17 +135,18 @@ def test_it_says_there_is_no_cap_when_the_quota_is_off(client, camera, settings)
 def test_it_shows_empty_storage_before_the_first_frame(client, db):
     storage = client.get("/status").json()["storage"]
     assert storage["used_bytes"] == 0
-    assert storage["frames"] == storage["sequences"] == {"count": 0, "bytes": 0, "mb": 0.0}
+    empty = {"count": 0, "bytes": 0, "mb": 0.0}
+    assert storage["frames"] == storage["sequences"] == storage["days"] == empty
     assert storage["percent_used"] == 0.0
 
 
-def test_it_counts_storage_in_two_queries_whatever_the_number_of_cameras(
+def test_it_counts_storage_in_three_queries_whatever_the_number_of_cameras(
     camera, django_assert_num_queries
 ):
     for i in range(3):
         extra = Camera.objects.create(name=f"Road {i}", slug=f"road-{i}", location_name="Road")
         frames(extra, 2, START)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         stored = stored_by_camera()
     assert sorted(s.frames for s in stored.values()) == [2, 2, 2]
 
@@ -158,3 +161,16 @@ def test_it_gives_the_temperature_in_the_cameras_units_beside_celsius(client, ca
     conditions = entry["conditions"]
     assert (conditions["temperature_c"], conditions["temperature"]) == (-2.5, "27.5 °F")
     assert conditions["units"] == "us"
+
+
+def test_it_counts_days_at_a_glance_in_storage(client, camera):
+    demo_day(camera, dt.date(2026, 11, 27), spacing_min=240)
+    digest = build_day(camera, dt.date(2026, 11, 27))
+    body = client.get("/status").json()
+    day_bytes = on_disk(digest.mp4) + on_disk(digest.strip)
+    assert body["storage"]["days"] == {
+        "count": 1, "bytes": day_bytes, "mb": round(day_bytes / 2**20, 1)
+    }  # fmt: skip
+    frame_bytes = sum(on_disk(f.file) for f in Frame.objects.all())
+    assert body["storage"]["used_bytes"] == frame_bytes + day_bytes == stored_bytes()
+    assert body["cameras"][0]["days_stored"] == 1
