@@ -126,7 +126,7 @@ build_release() {
   run mkdir -p "$dir/app"
   # Owned by root and readable by the service user, whoever owned the source.
   run rsync -a --delete --no-owner --no-group --chmod=D755,Fa+r,Fgo-w \
-    --exclude /.git --exclude /.env --filter=':- .gitignore' "$source/" "$dir/app/"
+    --exclude /.git --exclude /.env --exclude /.venv --filter=':- .gitignore' "$source/" "$dir/app/"
   if [ "$DRY_RUN" = 1 ]; then NEW=releases/$stamp-dry-run; BUILDING=; return; fi
   hash=$(tree_hash "$dir/app")
   if [ -n "$previous" ] && [ "$(cat "$PREFIX$IMGSRV_ROOT/$previous/.source-hash" 2>/dev/null)" = "$hash" ]
