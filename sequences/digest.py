@@ -147,6 +147,7 @@ class Pass:
     strip: DayStrip
     daylight: int = 0
     skipped: int = 0
+    size: tuple[int, int] | None = None  # of the MP4's frames
 
 
 def timelapse_stride(frames: list[Frame], sun: SunDay) -> int:
@@ -178,9 +179,15 @@ def walk(
             found.strip.paint(bgr, polygon, local)
         if in_mp4:
             height, width = bgr.shape[:2]
-            if width > TIMELAPSE_BOX[0] or height > TIMELAPSE_BOX[1]:  # shrink, never enlarge
-                size = fit_size(width, height, *TIMELAPSE_BOX)
-                bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+            # The first daylight frame sets the size: fitted into the box, never enlarged. A
+            # camera whose resolution changed during the day is scaled to it.
+            found.size = found.size or (
+                fit_size(width, height, *TIMELAPSE_BOX)
+                if width > TIMELAPSE_BOX[0] or height > TIMELAPSE_BOX[1]
+                else (width, height)
+            )
+            if (width, height) != found.size:
+                bgr = cv2.resize(bgr, found.size, interpolation=cv2.INTER_AREA)
             found.daylight += 1
             yield Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         del bgr

@@ -18,13 +18,15 @@ from astral.sun import sunrise, sunset
 from PIL import Image
 
 from analytics.models import RoadRegion
+from cameras.capture import store_frame
 from cameras.models import Camera, Frame, SourceKind
+from cameras.sources.demo import DemoSource
 from sequences import tasks
 from sequences.choices import DigestStatus, SunPath
 from sequences.daystrip import AXIS_HEIGHT, BAND_HEIGHT, MINUTES, NO_FRAME_GREY, NO_FRAME_HATCH
 from sequences.digest import build_day
 from sequences.models import DayDigest
-from tests.factories import demo_day
+from tests.factories import demo_day, fake_clock
 
 DENVER = zoneinfo.ZoneInfo("America/Denver")
 DAY = dt.date(2026, 12, 15)
@@ -201,3 +203,16 @@ def test_it_places_columns_by_the_local_clock_on_the_day_it_changes(db, media_ro
     three = frames[2]
     assert three.captured_at.astimezone(camera.tz).hour == 3
     assert {tuple(c) for c in strip[:BAND_HEIGHT, 3 * 60].reshape(-1, 3)} - hatch
+
+
+def test_it_scales_frames_to_one_size_when_the_camera_resolution_changed(denver, media_root):
+    start = dt.datetime.combine(DAY, dt.time(), tzinfo=DENVER)
+    for hour in range(0, 24, 2):  # 320×180 until 10:00, then 256×144
+        when = start + dt.timedelta(hours=hour)
+        size = (WIDTH, HEIGHT) if hour < 11 else (256, 144)
+        store_frame(denver, DemoSource(*size, clock=fake_clock(when)).grab(), when)
+    digest = build_day(denver, DAY)
+    assert digest.frame_count == 12
+    video = decoded_mp4(media_root / digest.mp4)
+    assert len(video) == digest.daylight_frames == 5  # 08:00 … 16:00
+    assert {picture.shape for picture in video} == {(HEIGHT, WIDTH, 3)}
