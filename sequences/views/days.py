@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404, HttpRequest, HttpResponseNotModified
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from sequences.models import DayDigest
-from sequences.views.files import send_file
-from sequences.views.latest import media_limit
+from sequences.views.latest import send_built_file
 
 CONTENT_TYPES = {"mp4": "video/mp4", "png": "image/png"}
 # A built day changes only when an operator rebuilds it.
@@ -50,18 +47,12 @@ def camera_day_file(request: HttpRequest, slug: str, date: str, kind: str) -> Ht
     )
     if not relative or digest.built_at is None:
         raise Http404("That day has no such file (no daylight, or no frames).")
-    etag = f'"day-{digest.pk}-{kind}-{size}-{int(digest.built_at.timestamp())}"'
-    last_modified = int(digest.built_at.timestamp())
-    conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if isinstance(conditional, HttpResponseNotModified):
-        response: HttpResponseBase = conditional
-    else:
-        limited = media_limit(request)
-        if limited is not None:
-            return limited
-        filename = f"{digest.camera.slug}-{digest.date.isoformat()}.{kind}"
-        response = send_file(request, relative, CONTENT_TYPES[kind], etag, filename)
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=FRESH_SECONDS)
-    return response
+    return send_built_file(
+        request,
+        relative,
+        CONTENT_TYPES[kind],
+        etag=f'"day-{digest.pk}-{kind}-{size}-{int(digest.built_at.timestamp())}"',
+        built_at=digest.built_at,
+        filename=f"{digest.camera.slug}-{digest.date.isoformat()}.{kind}",
+        max_age=FRESH_SECONDS,
+    )

@@ -86,8 +86,30 @@ def serve(request: HttpRequest, sequence: Sequence, kind: OutputFormat) -> HttpR
     relative, _size = sequence.file_for(kind)
     if not relative:
         raise Http404(f"This sequence has no {kind.label}.")
-    etag = sequence.etag_for(kind)
-    last_modified = int(sequence.built_at.timestamp())
+    return send_built_file(
+        request,
+        relative,
+        kind.content_type,
+        etag=sequence.etag_for(kind),
+        built_at=sequence.built_at,
+        filename=f"{sequence.camera.slug}.{kind.value}",
+        max_age=fresh_for_seconds(sequence),
+    )
+
+
+def send_built_file(
+    request: HttpRequest,
+    relative: str,
+    content_type: str,
+    *,
+    etag: str,
+    built_at: dt.datetime,
+    filename: str,
+    max_age: int,
+) -> HttpResponseBase:
+    """A built file under MEDIA_ROOT with its validators: 304 when the client has it, else
+    the file (or nginx's), within MEDIA_RATE."""
+    last_modified = int(built_at.timestamp())
     conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if isinstance(conditional, HttpResponseNotModified):
         response: HttpResponseBase = conditional
@@ -95,11 +117,10 @@ def serve(request: HttpRequest, sequence: Sequence, kind: OutputFormat) -> HttpR
         limited = media_limit(request)
         if limited is not None:
             return limited
-        filename = f"{sequence.camera.slug}.{kind.value}"
-        response = send_file(request, relative, kind.content_type, etag, filename)
+        response = send_file(request, relative, content_type, etag, filename)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=fresh_for_seconds(sequence))
+    patch_cache_control(response, public=True, max_age=max_age)
     return response
 
 
