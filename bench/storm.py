@@ -211,6 +211,7 @@ def deploy_site(port: int, daphne_port: int, data: Path) -> str:
         "@WEB_PORT@": str(daphne_port),
         "@SERVER_NAME@": "_",
         "@DATA_DIR@": str(data),
+        "@NGINX_CACHE@": str(data / "nginx-cache"),
     }.items():
         text = text.replace(placeholder, value)
     lines = [line for line in text.splitlines() if "limit_req" not in line]

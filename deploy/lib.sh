@@ -25,6 +25,9 @@ KEEP_RELEASES=${KEEP_RELEASES:-3}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-120}
 DRY_RUN=${DRY_RUN:-0}
 SERVICES=(imgserv-web.service imgserv-worker.service)
+# nginx's one-second copy of the loops (deploy/nginx/camera-server.conf); Debian's nginx
+# package makes /var/lib/nginx, and nginx makes this folder in it.
+NGINX_CACHE=/var/lib/nginx/imgserv
 TARGET=imgserv.target
 
 say() { echo "${SCRIPT_NAME:-imgserv}: $*"; }
@@ -88,6 +91,7 @@ render() {  # render TEMPLATE DEST: fill in the @PLACEHOLDERS@; CHANGED=1 when D
       -e "s|@DATA_DIR@|$DATA_DIR|g" -e "s|@ENV_FILE@|$ENV_FILE|g" \
       -e "s|@WEB_PORT@|$WEB_PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
       -e "s|@SERVER_NAME@|$SERVER_NAME|g" -e "s|@CONF_FILE@|$CONF_FILE|g" \
+      -e "s|@NGINX_CACHE@|$NGINX_CACHE|g" \
       "$template" > "$dest.tmp"
   # An unchanged file is left alone (same checksum, same time), so a re-run changes nothing.
   if cmp -s "$dest.tmp" "$dest"; then rm -f "$dest.tmp"; return; fi

@@ -28,6 +28,7 @@ def unit_values(tmp_path: Path) -> dict[str, str]:
         "WEB_PORT": "8000",
         "HTTP_PORT": "8080",
         "SERVER_NAME": "camera.lan",
+        "NGINX_CACHE": str(tmp_path / "nginx-cache"),
     }
 
 
