@@ -263,7 +263,8 @@ def test_it_reports_each_failure_by_its_kind(gated_target, build, sshd, tmp_path
 
     sshd.bundle.chmod(0o555)
     try:
-        assert failure().kind == TransportErrorKind.PERMISSION_DENIED
+        denied = failure()
+        assert denied.kind == TransportErrorKind.PERMISSION_DENIED, str(denied)
     finally:
         sshd.bundle.chmod(0o755)
     # The key is not in authorized_keys: ssh's own "Permission denied (publickey)".
