@@ -105,8 +105,10 @@ LOGIN_USER_FAILURE_LIMIT = env.int("LOGIN_USER_FAILURE_LIMIT", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 AUTHENTICATION_BACKENDS = ["imgserv_site.security.LockoutModelBackend"]
 
+# No "daphne" app: it only makes `runserver` serve ASGI, and it imports Twisted into every
+# process (18 MiB each in the worker and its task cluster). The web process is daphne itself
+# (`python -m daphne`, deploy/run-local.py and the web unit), which loads Twisted there only.
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

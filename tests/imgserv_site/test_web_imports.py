@@ -29,3 +29,26 @@ def test_it_loads_the_site_without_image_libraries(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+WORKER_PROBE = """
+import json, sys, django
+django.setup()
+import importlib
+from imgserv_site.management.commands import worker
+for module in worker.TASK_MODULES:
+    importlib.import_module(module)
+import cameras.runner, mqtt.service
+loaded = {m.split(".")[0] for m in sys.modules}
+print(json.dumps(sorted(loaded & {"twisted", "autobahn", "daphne"})))
+"""
+
+
+def test_the_worker_loads_no_web_server(tmp_path):
+    """Twisted and daphne are the web process's: 18 MiB more in each worker process."""
+    env = {"DJANGO_SETTINGS_MODULE": "imgserv_site.settings", "IMGSRV_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_PROBE], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
