@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.procs import measure, mib
-from bench.viewers import free_port, read_response, wait_for_http
+from bench.viewers import free_port, keep_alive_load, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 50
@@ -133,41 +133,12 @@ class Installation:
 async def storm(port: int, path: str) -> tuple[float, float, float, int]:
     """Requests per second (2xx), p50 and p99 in ms, non-2xx answers."""
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n".encode()
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + SECONDS
-
-    async def client() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                errors += 1
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                while time.perf_counter() < deadline:
-                    started = time.perf_counter()
-                    writer.write(request)
-                    status = await read_response(reader)
-                    if 200 <= status < 300:
-                        latencies.append(time.perf_counter() - started)
-                    else:
-                        errors += 1
-            except (asyncio.IncompleteReadError, ConnectionError):
-                pass  # the server ended the keep-alive connection: open another
-            finally:
-                writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    elapsed = time.perf_counter() - started
-    if not latencies:
-        return 0.0, float("nan"), float("nan"), errors
-    ordered = sorted(latencies)
+    done = await keep_alive_load(port, request, CLIENTS, SECONDS)
+    if not done.latencies:
+        return 0.0, float("nan"), float("nan"), done.errors
+    ordered = sorted(done.latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return len(latencies) / elapsed, statistics.median(ordered) * 1000, p99 * 1000, errors
+    return done.rate, statistics.median(ordered) * 1000, p99 * 1000, done.errors
 
 
 @contextlib.contextmanager

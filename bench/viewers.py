@@ -245,17 +245,35 @@ async def read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def load(port: int, path: str) -> tuple[float, float, int]:
-    """Requests per second (2xx), median latency in ms, and non-2xx answers."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+@dataclass
+class Load:
+    """What `keep_alive_load` measured: each 2xx answer's latency (s), the rest, the time."""
+
+    latencies: list[float]
+    errors: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+
+async def keep_alive_load(port: int, request: bytes, clients: int, seconds: float) -> Load:
+    """`clients` keep-alive connections sending `request` back to back for `seconds`; a
+    connection the server ends (or refuses) is opened again."""
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + HTTP_SECONDS
+    deadline = time.perf_counter() + seconds
 
     async def connection() -> None:
         nonlocal errors
         while time.perf_counter() < deadline:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                errors += 1
+                await asyncio.sleep(0.05)
+                continue
             try:
                 while time.perf_counter() < deadline:
                     started = time.perf_counter()
@@ -271,10 +289,16 @@ async def load(port: int, path: str) -> tuple[float, float, int]:
                 writer.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(HTTP_CONNECTIONS)))
-    elapsed = time.perf_counter() - started
-    median_ms = statistics.median(latencies) * 1000 if latencies else float("nan")
-    return len(latencies) / elapsed, median_ms, errors
+    await asyncio.gather(*(connection() for _ in range(clients)))
+    return Load(latencies, errors, time.perf_counter() - started)
+
+
+async def load(port: int, path: str) -> tuple[float, float, int]:
+    """Requests per second (2xx), median latency in ms, and non-2xx answers."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    done = await keep_alive_load(port, request, HTTP_CONNECTIONS, HTTP_SECONDS)
+    median_ms = statistics.median(done.latencies) * 1000 if done.latencies else float("nan")
+    return done.rate, median_ms, done.errors
 
 
 @contextlib.contextmanager
