@@ -252,6 +252,25 @@ def prune_local(root: Path) -> None:
             shutil.rmtree(root / "releases" / name, ignore_errors=True)
 
 
+def pinned_ssh(port: int, known_hosts: Path) -> list[str]:
+    """ssh to `port`, trusting only the host key pinned in `known_hosts`, with deadlines."""
+    return [
+        "ssh",
+        "-p",
+        str(port),
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={known_hosts}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        f"ConnectTimeout={CONNECT_TIMEOUT}",
+        "-o",
+        "ServerAliveInterval=15",
+    ]
+
+
 @dataclass(frozen=True)
 class SshEndpoint:
     host: str
@@ -262,25 +281,13 @@ class SshEndpoint:
 
     def ssh_argv(self) -> list[str]:
         return [
-            "ssh",
-            "-p",
-            str(self.port),
+            *pinned_ssh(self.port, self.known_hosts),
             "-i",
             self.identity_file,
             "-o",
             "BatchMode=yes",
             "-o",
             "IdentitiesOnly=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            f"UserKnownHostsFile={self.known_hosts}",
-            "-o",
-            "GlobalKnownHostsFile=/dev/null",
-            "-o",
-            f"ConnectTimeout={CONNECT_TIMEOUT}",
-            "-o",
-            "ServerAliveInterval=15",
         ]
 
     @property

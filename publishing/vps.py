@@ -28,7 +28,12 @@ from typing import Any
 
 from django.conf import settings
 
-from publishing.transports import CONNECT_TIMEOUT, TransportError, TransportErrorKind, explain
+from publishing.transports import (
+    TransportError,
+    TransportErrorKind,
+    explain,
+    pinned_ssh,
+)
 
 Kind = TransportErrorKind
 # What the script needs beside it on the server, as paths inside the project.
@@ -54,21 +59,7 @@ class AdminLogin:
     identity: str = ""
 
     def ssh_argv(self) -> list[str]:
-        argv = [
-            "ssh",
-            "-p",
-            str(self.port),
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            f"UserKnownHostsFile={self.known_hosts}",
-            "-o",
-            "GlobalKnownHostsFile=/dev/null",
-            "-o",
-            f"ConnectTimeout={CONNECT_TIMEOUT}",
-            "-o",
-            "ServerAliveInterval=15",
-        ]
+        argv = pinned_ssh(self.port, self.known_hosts)
         if self.password:
             argv += ["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"]
             argv += ["-o", "NumberOfPasswordPrompts=1"]
